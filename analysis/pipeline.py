@@ -1,0 +1,37 @@
+"""Dataset in, results registry and reproduction report out: what ``make verify`` runs."""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from analysis import paths
+from analysis.contract import DataContractError, load_dataset
+from analysis.published import load_published
+from analysis.results import write_results
+from analysis.tables import compute_results
+from analysis.verify import build_reproduction, summarise_reproduction
+
+
+def run_verify(data_dir: str | Path | None = None, results_dir: Path = paths.RESULTS) -> int:
+    """Validate the dataset, compute every result, compare with the published registry.
+
+    Writes ``results.csv`` and ``reproduction.csv`` to ``results_dir``, prints the summary and
+    returns the exit status: 0 when every published value matches or is documented, 1 when any
+    is a mismatch or missing, 2 when the dataset breaks the data contract (nothing is written).
+    """
+    directory = paths.dataset_dir(data_dir)
+    try:
+        dataset = load_dataset(directory)
+    except DataContractError as err:
+        print(f"invalid dataset {directory}:\n{err}", file=sys.stderr)
+        return 2
+    results = compute_results(dataset)
+    reproduction = build_reproduction(load_published(), results)
+    write_results(results, results_dir / "results.csv")
+    tmp = results_dir / "reproduction.csv.tmp"
+    reproduction.to_csv(tmp, index=False, lineterminator="\n")
+    tmp.replace(results_dir / "reproduction.csv")
+    print(f"dataset: {directory}")
+    print(summarise_reproduction(reproduction))
+    bad = reproduction["status"].isin(["mismatch", "missing"]).any()
+    return 1 if bad else 0

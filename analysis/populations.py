@@ -1,0 +1,79 @@
+"""Analysis populations and the arm/time-point vocabulary shared by every table.
+
+Populations (paper, Methods, Statistical analysis):
+
+* **safety**: every randomised patient who received the transplant (``TRTSDT`` present);
+* **completers**: patients who completed the five-year extension (``EOSSTT == "COMPLETED"``);
+  the paper's efficacy tables (Tables 1, 3, 4) use this population;
+* **randomised** with non-responder imputation (NRI): every randomised patient, a patient
+  without an observed response at a time point (discontinued, or visit missing) counts as a
+  non-responder. The paper describes this rule but shows only the completer analysis.
+"""
+from __future__ import annotations
+
+import pandas as pd
+
+#: Data value of ``ARM`` -> the arm code used in result keys, in table column order.
+ARMS: dict[str, str] = {"MSC": "msc", "MSC+IFNG": "msc_ifng"}
+#: Readable arm labels for tables and figures.
+ARM_LABELS: dict[str, str] = {"MSC": "MSCs", "MSC+IFNG": "MSCs + IFN-γ"}
+#: Efficacy time points of Tables 3 and 4 -> nominal visit month (AVISITN).
+TIMEPOINTS: dict[str, int] = {"year1": 12, "year3": 36, "year5": 60}
+#: Mean length of a year in days (Julian year), used for every duration in years.
+DAYS_PER_YEAR = 365.25
+
+POPULATIONS = ("safety", "completers", "randomised")
+
+
+def filter_population(subjects: pd.DataFrame, population: str) -> pd.DataFrame:
+    """Return the rows of ``subjects`` in an analysis population.
+
+    Parameters
+    ----------
+    subjects : DataFrame
+        The contract's ``subjects`` table (needs ``TRTSDT`` and ``EOSSTT``).
+    population : {"safety", "completers", "randomised"}
+
+    Examples
+    --------
+    >>> s = pd.DataFrame({"USUBJID": ["a", "b", "c"], "EOSSTT": ["COMPLETED", "DISCONTINUED", "COMPLETED"],
+    ...                   "TRTSDT": pd.to_datetime(["2017-01-01", "2017-02-01", None])})
+    >>> filter_population(s, "completers").USUBJID.tolist()
+    ['a']
+    >>> filter_population(s, "safety").USUBJID.tolist()
+    ['a', 'b']
+    """
+    if population == "safety":
+        return subjects[subjects["TRTSDT"].notna()]
+    if population == "completers":
+        return subjects[(subjects["EOSSTT"] == "COMPLETED") & subjects["TRTSDT"].notna()]
+    if population == "randomised":
+        return subjects
+    raise ValueError(f"unknown population {population!r}; expected one of {POPULATIONS}")
+
+
+def compute_duration_years(start: pd.Series, end: pd.Series) -> pd.Series:
+    """Duration in years between two date columns: ``(end - start) in days / 365.25``.
+
+    The Julian year (365.25 days) is the convention for patient-years; the paper does not
+    state its own. Same-day start and end give 0.
+
+    Examples
+    --------
+    >>> compute_duration_years(pd.Series(pd.to_datetime(["2016-01-01"])),
+    ...                        pd.Series(pd.to_datetime(["2021-01-01"]))).round(4).tolist()
+    [5.0021]
+    """
+    return (end - start).dt.days / DAYS_PER_YEAR
+
+
+def arm_sizes(subjects: pd.DataFrame) -> dict[str, int]:
+    """Number of patients per arm code (``msc``, ``msc_ifng``), zero for an empty arm.
+
+    Examples
+    --------
+    >>> arm_sizes(pd.DataFrame({"ARM": ["MSC", "MSC", "MSC+IFNG"]}))
+    {'msc': 2, 'msc_ifng': 1}
+    """
+    counts = subjects["ARM"].value_counts()
+    return {code: int(counts.get(arm, 0)) for arm, code in ARMS.items()}
