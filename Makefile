@@ -55,3 +55,7 @@ lock: ## Re-pin every dependency from requirements.in (needs network); rewrites 
 clean: ## Remove build outputs (keeps .venv)
 	rm -rf _build .pytest_cache
 	find . -name __pycache__ -type d -prune -not -path './$(VENV)/*' -exec rm -rf {} +
+
+SEED ?= 20250617
+data: $(STAMP) ## Regenerate the synthetic cohort in data/synthetic/ (bit for bit, fixed seed)
+	$(BIN)/python -m analysis.synthetic --seed $(SEED) --out data/synthetic

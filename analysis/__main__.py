@@ -1,0 +1,95 @@
+"""Command line: ``python -m analysis COMMAND``.
+
+Commands
+--------
+validate [DIR]
+    Check a dataset against the data contract (``data/README.md``). ``DIR`` defaults
+    to :func:`analysis.paths.dataset_dir` (``$ANALYSIS_DATA_DIR``, else the synthetic
+    cohort). Prints ``valid: DIR (N subjects, ...)`` and exits 0, or prints the report
+    to stderr, prefixed ``invalid dataset DIR:``, and exits 2.
+verify [DIR]
+    Compute every result from the dataset, compare each published value with it, write
+    ``_build/results/results.csv`` and ``reproduction.csv``, print the summary ending in
+    ``verify: N of M published values reproduced``. Exit 0 when every published value
+    matches or is documented, 1 when any mismatches or is missing, 2 for an invalid dataset.
+
+Each command is one ``_cmd_*`` function registered in :func:`build_parser`; it returns
+the exit status.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+#: Exit status for a dataset that breaks the contract (argparse uses 2 for bad usage too).
+EXIT_INVALID = 2
+
+
+def _cmd_validate(args: argparse.Namespace) -> int:
+    """Validate a dataset directory; print a one-line summary or the full report."""
+    from analysis.contract import DataContractError, load_dataset
+    from analysis.paths import dataset_dir
+
+    # An explicit DIR is a command-line path, so relative to the working directory;
+    # without one, dataset_dir() applies the build's rule ($ANALYSIS_DATA_DIR, default).
+    explicit = None if args.directory is None else Path(args.directory).absolute()
+    directory = dataset_dir(explicit)
+    try:
+        ds = load_dataset(directory)
+    except DataContractError as err:
+        print(f"invalid dataset {directory}:\n{err}", file=sys.stderr)
+        return EXIT_INVALID
+    print(
+        f"valid: {directory} ({len(ds.subjects)} subjects, {len(ds.visits)} visits, "
+        f"{len(ds.adverse_events)} adverse events, "
+        f"{len(ds.medications)} medication intervals)"
+    )
+    return 0
+
+
+def _cmd_verify(args: argparse.Namespace) -> int:
+    """Published versus reproduced, number by number (see :mod:`analysis.verify`)."""
+    from analysis.pipeline import run_verify
+
+    explicit = None if args.directory is None else Path(args.directory).absolute()
+    return run_verify(explicit)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The ``python -m analysis`` parser, one subparser per command."""
+    parser = argparse.ArgumentParser(prog="python -m analysis", description=__doc__.split("\n")[0])
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    validate = commands.add_parser(
+        "validate",
+        help="check a dataset against the data contract (data/README.md)",
+        description="Check a dataset directory against the data contract. Exit status: "
+        "0 valid, 2 invalid (the report, one line per violation, goes to stderr).",
+    )
+    validate.add_argument(
+        "directory", nargs="?", default=None, metavar="DIR",
+        help="dataset directory (default: $ANALYSIS_DATA_DIR, else data/synthetic)",
+    )
+    validate.set_defaults(func=_cmd_validate)
+
+    verify = commands.add_parser(
+        "verify",
+        help="say which published numbers the dataset reproduces",
+        description="Compare every published value with the one computed from a dataset. Exit "
+        "status: 0 all reproduced (or documented), 1 a mismatch or missing value, 2 invalid dataset.",
+    )
+    verify.add_argument("directory", nargs="?", default=None, metavar="DIR",
+                        help="dataset directory (default: $ANALYSIS_DATA_DIR, else data/synthetic)")
+    verify.set_defaults(func=_cmd_verify)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the command line; return the exit status."""
+    args = build_parser().parse_args(argv)
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,855 @@
+"""The data contract: load a patient-level dataset and refuse it loudly if it is invalid.
+
+A dataset is a directory of four CSV files (UTF-8, comma-separated, one header row,
+dates ``YYYY-MM-DD``, an empty cell means "not assessed / missing"):
+
+``subjects.csv``
+    one row per randomised patient (design, baseline characteristics, disposition);
+``visits.csv``
+    one row per patient per assessment (joint counts, ESR, CRP, VAS, HAQ-DI items);
+``adverse_events.csv``
+    one row per adverse event (MedDRA preferred term, seriousness, dates);
+``medications.csv``
+    one row per drug-class exposure interval.
+
+The human-readable data dictionary is ``data/README.md``; this module is the executable
+one. :func:`load_dataset` is the only way the analysis reads patient data.
+
+How a dataset is checked, in order
+----------------------------------
+1. *Structure* of each file: present, not empty, valid UTF-8, one header row, every row
+   with as many fields as the header, quoting as in RFC 4180. A structural failure stops
+   the checks of that file (its cells cannot be trusted to sit in the right columns); the
+   other files are still checked.
+2. *Header*: every contract column present, names unique, no direct identifiers.
+3. *Text form* of every cell, parsed once and vectorised: required cells non-empty,
+   numbers parse, integers are whole, dates are ISO dates. A cell that fails here is
+   missing (``NA``) in the typed frame, so it is not reported twice.
+4. *Values* (pandera ``DataFrameSchema`` per file, :data:`SCHEMAS`, validated with
+   ``lazy=True`` so every failure is collected): dtypes, ranges, allowed values, unique
+   ``USUBJID``.
+5. *Row rules* inside one file (e.g. ``TJC28 <= TJC68``, ``EOSDT >= TRTSDT``, one row per
+   ``USUBJID``/``AVISITN``) and *cross-file rules* (referential integrity, baseline
+   visit, visit / AE / medication dates inside the patient's observation window), as
+   explicit vectorised checks. A rule is skipped where a column it needs is missing, and
+   a row is skipped where a cell the rule needs is empty or did not parse (those are
+   reported in steps 2 and 3).
+
+All violations found are collected and raised together as one :class:`DataContractError`.
+
+Line numbers
+------------
+Every row number in a :class:`Violation` is a **line number of the CSV file as a text
+editor shows it**: the header is line 1, the first data row is line 2. Blank lines and
+line breaks inside quoted cells are counted, so the number always points at the line
+where the offending row starts.
+
+Examples
+--------
+>>> from analysis.paths import TEST_DATASET
+>>> ds = load_dataset(TEST_DATASET)
+>>> len(ds.subjects), sorted(ds.subjects["ARM"].unique())
+(8, ['MSC', 'MSC+IFNG'])
+>>> ds.visits[["TJC28", "ADT"]].dtypes.astype(str).tolist()
+['Int64', 'datetime64[ns]']
+"""
+from __future__ import annotations
+
+import csv
+import io
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Mapping
+
+import numpy as np
+import pandas as pd
+import pandera.pandas as pa
+from pandera.errors import SchemaErrors
+
+__all__ = [
+    "FILES",
+    "STUDYIDS",
+    "ARMS",
+    "DCSREAS_VALUES",
+    "CMCLASSES",
+    "DIRECT_IDENTIFIERS",
+    "ColumnSpec",
+    "COLUMNS",
+    "SCHEMAS",
+    "Violation",
+    "DataContractError",
+    "Dataset",
+    "load_dataset",
+]
+
+# --------------------------------------------------------------------------------------
+# Controlled terminology
+# --------------------------------------------------------------------------------------
+
+#: The four files of a dataset, in the order they are checked and reported.
+FILES = ("subjects.csv", "visits.csv", "adverse_events.csv", "medications.csv")
+
+#: Trial registry numbers of the two core RCTs (paper, Introduction).
+STUDYIDS = ("ChiCTR-ONC-16008770", "ChiCTR-INR-17012462")
+#: Treatment groups: MSCs monotherapy, MSCs combined with IFN-gamma.
+ARMS = ("MSC", "MSC+IFNG")
+SEXES = ("F", "M")
+FLAGS = ("Y", "N")
+EOSSTT_VALUES = ("COMPLETED", "DISCONTINUED")
+#: Allowed reasons for discontinuation (CDISC DCSREAS wording).
+DCSREAS_VALUES = (
+    "LACK OF EFFICACY",
+    "ADVERSE EVENT",
+    "DEATH",
+    "WITHDRAWAL BY SUBJECT",
+    "LOST TO FOLLOW-UP",
+    "OTHER",
+)
+#: Drug classes of the medication table (paper, Table 4).
+CMCLASSES = ("csDMARD", "bDMARD", "tsDMARD", "NSAID", "PREDNISONE")
+#: Column names (compared case-insensitively) refused anywhere: direct identifiers.
+DIRECT_IDENTIFIERS = frozenset(
+    {
+        "NAME", "FIRSTNAME", "LASTNAME", "PATIENTNAME", "BRTHDTC", "BRTHDT", "DOB",
+        "DATEOFBIRTH", "PHONE", "TELEPHONE", "EMAIL", "ADDRESS", "IDNUM", "NATIONALID",
+        "MRN",
+    }
+)
+
+#: At most this many rows (and values) are written out per violation in a report.
+MAX_LISTED = 10
+
+# --------------------------------------------------------------------------------------
+# Column specifications
+# --------------------------------------------------------------------------------------
+
+_KINDS = ("string", "integer", "float", "date")
+# Text columns are declared ``object``, not ``str``: pandera checks ``str`` element by
+# element in Python (seconds per million rows), and read_csv(dtype=str) already
+# guarantees every non-missing cell is a str.
+_DTYPES = {"string": object, "integer": "Int64", "float": "float64", "date": "datetime64[ns]"}
+_PARSE_RULES = {
+    "integer": "must be an integer",
+    "float": "must be a number",
+    "date": "must be a date YYYY-MM-DD",
+}
+_NON_EMPTY_RULE = "must not be empty"
+_ISO_DATE = r"\d{4}-\d{2}-\d{2}"
+
+
+def _one_of(values) -> pa.Check:
+    return pa.Check.isin(list(values), error="must be one of " + ", ".join(values))
+
+
+def _between(low, high) -> pa.Check:
+    return pa.Check.in_range(low, high, error=f"must be between {low} and {high}")
+
+
+@dataclass(frozen=True)
+class ColumnSpec:
+    """One column of the contract.
+
+    Parameters
+    ----------
+    name : str
+        Column name (CDISC where one exists).
+    kind : {"string", "integer", "float", "date"}
+        Loaded as object ``str``, pandas nullable ``Int64``, ``float64`` or
+        ``datetime64[ns]``.
+    required : bool
+        True if every cell must be non-empty; False if an empty cell (missing / not
+        assessed) is allowed. The column itself must always be present.
+    checks : tuple of pandera.Check
+        Value checks on the typed column; each carries the rule text used in reports.
+    unique : bool
+        True if no two rows may share a value.
+
+    Examples
+    --------
+    >>> [spec.name for spec in COLUMNS["medications.csv"]]
+    ['USUBJID', 'CMCLASS', 'CMDECOD', 'CMSTDT', 'CMENDT']
+    >>> esr = next(spec for spec in COLUMNS["visits.csv"] if spec.name == "ESR")
+    >>> esr.kind, esr.required, [check.error for check in esr.checks]
+    ('float', False, ['must be > 0', 'must be <= 200'])
+    """
+
+    name: str
+    kind: str
+    required: bool = True
+    checks: tuple = ()
+    unique: bool = False
+
+    def __post_init__(self):
+        if self.kind not in _KINDS:
+            raise ValueError(f"ColumnSpec {self.name}: unknown kind {self.kind!r}")
+
+
+def _flag(name: str) -> ColumnSpec:
+    return ColumnSpec(name, "string", checks=(_one_of(FLAGS),))
+
+
+def _measure(name: str, kind: str, *checks: pa.Check) -> ColumnSpec:
+    return ColumnSpec(name, kind, required=False, checks=checks)
+
+
+_HAQ_ITEMS = ("HAQDRESS", "HAQARISE", "HAQEAT", "HAQWALK",
+              "HAQHYGN", "HAQREACH", "HAQGRIP", "HAQACTIV")
+
+#: The contract columns of each file, in the order of ``data/README.md``.
+COLUMNS: Mapping[str, tuple[ColumnSpec, ...]] = {
+    "subjects.csv": (
+        ColumnSpec("USUBJID", "string", unique=True),
+        ColumnSpec("STUDYID", "string", checks=(_one_of(STUDYIDS),)),
+        ColumnSpec("ARM", "string", checks=(_one_of(ARMS),)),
+        ColumnSpec("SEX", "string", checks=(_one_of(SEXES),)),
+        ColumnSpec("AGE", "integer", checks=(_between(18, 100),)),
+        ColumnSpec("RADURY", "float", checks=(pa.Check.ge(0, error="must be >= 0"),)),
+        _flag("RFFL"),
+        _flag("ACPAFL"),
+        _flag("HXCSDMRD"),
+        _flag("HXBDMRD"),
+        _flag("HXNSAID"),
+        _flag("HXPRED"),
+        ColumnSpec("TRTSDT", "date"),
+        _flag("LTEFL"),
+        ColumnSpec("EOSDT", "date"),
+        ColumnSpec("EOSSTT", "string", checks=(_one_of(EOSSTT_VALUES),)),
+        ColumnSpec("DCSREAS", "string", required=False, checks=(_one_of(DCSREAS_VALUES),)),
+    ),
+    "visits.csv": (
+        ColumnSpec("USUBJID", "string"),
+        ColumnSpec("AVISITN", "integer", checks=(pa.Check.ge(0, error="must be >= 0"),)),
+        ColumnSpec("ADT", "date"),
+        _measure("TJC28", "integer", _between(0, 28)),
+        _measure("SJC28", "integer", _between(0, 28)),
+        _measure("TJC68", "integer", _between(0, 68)),
+        _measure("SJC66", "integer", _between(0, 66)),
+        _measure("ESR", "float", pa.Check.gt(0, error="must be > 0"),
+                 pa.Check.le(200, error="must be <= 200")),
+        _measure("CRP", "float", pa.Check.ge(0, error="must be >= 0"),
+                 pa.Check.le(300, error="must be <= 300")),
+        _measure("PTGA", "float", _between(0, 100)),
+        _measure("PHGA", "float", _between(0, 100)),
+        _measure("PAIN", "float", _between(0, 100)),
+        *(_measure(item, "integer", _between(0, 3)) for item in _HAQ_ITEMS),
+    ),
+    "adverse_events.csv": (
+        ColumnSpec("USUBJID", "string"),
+        ColumnSpec("AESEQ", "integer", checks=(pa.Check.ge(1, error="must be >= 1"),)),
+        ColumnSpec("AETERM", "string"),
+        ColumnSpec("AEDECOD", "string"),
+        _flag("AESER"),
+        ColumnSpec("AESTDT", "date"),
+        ColumnSpec("AEENDT", "date", required=False),
+    ),
+    "medications.csv": (
+        ColumnSpec("USUBJID", "string"),
+        ColumnSpec("CMCLASS", "string", checks=(_one_of(CMCLASSES),)),
+        ColumnSpec("CMDECOD", "string", required=False),
+        ColumnSpec("CMSTDT", "date"),
+        ColumnSpec("CMENDT", "date", required=False),
+    ),
+}
+
+#: Files that must contain at least one data row (the others may be header-only).
+_NEED_ROWS = ("subjects.csv", "visits.csv")
+
+
+def _typed_schema(file: str) -> pa.DataFrameSchema:
+    columns = {
+        spec.name: pa.Column(
+            _DTYPES[spec.kind],
+            checks=list(spec.checks),
+            nullable=not spec.required,
+            unique=spec.unique,
+            report_duplicates="all",
+            required=True,
+        )
+        for spec in COLUMNS[file]
+    }
+    return pa.DataFrameSchema(columns, strict=False, name=file)
+
+
+#: Pandera schemas of the *typed* frames that :func:`load_dataset` returns (single-column
+#: rules; the row and cross-file rules are in :func:`load_dataset`). Example:
+#: ``SCHEMAS["visits.csv"].validate(frame, lazy=True)``.
+SCHEMAS: Mapping[str, pa.DataFrameSchema] = {file: _typed_schema(file) for file in FILES}
+
+# --------------------------------------------------------------------------------------
+# Parsing text to typed columns (vectorised)
+# --------------------------------------------------------------------------------------
+
+
+def _parse_float(text: pd.Series) -> tuple[pd.Series, pd.Series]:
+    # Not astype(float): Python's float() also takes "1_000" and non-ASCII digits.
+    values = pd.to_numeric(text, errors="coerce").astype("float64")
+    # Text such as "nan" or "inf" is not a number here: missing is an empty cell.
+    ok = pd.Series(np.isfinite(values.to_numpy()), index=text.index)
+    return values.where(ok), ok
+
+
+def _parse_integer(text: pd.Series) -> tuple[pd.Series, pd.Series]:
+    # A whole number written with decimals (``5.0``) is accepted as 5.
+    values, ok = _parse_float(text)
+    ok &= values.mod(1).eq(0) & values.abs().lt(2**53)  # whole, and exact in float64
+    data = np.where(ok, values.to_numpy(), 0).astype(np.int64)
+    array = pd.arrays.IntegerArray(data, ~ok.to_numpy())
+    return pd.Series(array, index=text.index), ok
+
+
+def _parse_date(text: pd.Series) -> tuple[pd.Series, pd.Series]:
+    # to_datetime alone accepts 2016-1-5; the pattern insists on zero-padded ISO dates.
+    iso = text.str.fullmatch(_ISO_DATE).fillna(False).astype(bool)
+    values = pd.to_datetime(text.where(iso), format="%Y-%m-%d", errors="coerce")
+    values = values.astype("datetime64[ns]")
+    return values, values.notna()
+
+
+def _parse_string(text: pd.Series) -> tuple[pd.Series, pd.Series]:
+    return text.mask(text == ""), pd.Series(True, index=text.index)
+
+
+_PARSERS: dict[str, Callable[[pd.Series], tuple[pd.Series, pd.Series]]] = {
+    "string": _parse_string,
+    "integer": _parse_integer,
+    "float": _parse_float,
+    "date": _parse_date,
+}
+
+# --------------------------------------------------------------------------------------
+# Violations and the error
+# --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Violation:
+    """One broken rule, with every place it is broken.
+
+    Parameters
+    ----------
+    file : str
+        File name, e.g. ``"visits.csv"`` (or the directory, if that is what is wrong).
+    column : str or None
+        Column the rule is about; None for whole-file and whole-row problems.
+    rows : tuple of int
+        CSV **line numbers** where the rule is broken: the header is line 1, the first
+        data row is line 2. Empty when no line applies (e.g. a missing file).
+    rule : str
+        The rule, phrased as what the value must be (e.g. ``"must be > 0"``).
+    values : tuple of str
+        What was found, for the first rows (at most :data:`MAX_LISTED`), aligned with
+        ``rows``: the cell as written in the file, or ``NAME value`` pairs for a rule
+        over several columns; may be empty.
+
+    Examples
+    --------
+    >>> print(Violation("visits.csv", "ESR", (5,), "must be > 0", ("0",)))
+    visits.csv: column ESR, line 5: must be > 0 (got 0)
+    >>> print(Violation("visits.csv", "CRP", tuple(range(2, 15)), "must be >= 0"))
+    visits.csv: column CRP, lines 2, 3, 4, 5, 6, 7, 8, 9, 10, 11 and 3 more: must be >= 0
+    >>> print(Violation("medications.csv", None, (), "file is missing"))
+    medications.csv: file is missing
+    """
+
+    file: str
+    column: str | None
+    rows: tuple[int, ...]
+    rule: str
+    values: tuple[str, ...] = ()
+
+    def __str__(self) -> str:
+        where = self.file
+        if self.column is not None:
+            where += f": column {self.column}"
+        if self.rows:
+            shown = ", ".join(str(r) for r in self.rows[:MAX_LISTED])
+            more = len(self.rows) - MAX_LISTED
+            if more > 0:
+                shown += f" and {more} more"
+            where += f", line {shown}" if len(self.rows) == 1 else f", lines {shown}"
+        text = f"{where}: {self.rule}"
+        if self.values:
+            sep = "; " if any(", " in v for v in self.values) else ", "
+            text += f" (got {sep.join(self.values[:MAX_LISTED])})"
+        return text
+
+
+class DataContractError(ValueError):
+    """A dataset breaks the data contract.
+
+    Parameters
+    ----------
+    violations : list of Violation
+        Every violation found, in report order.
+    directory : path-like, optional
+        The dataset directory, kept for callers that report it.
+
+    Notes
+    -----
+    ``str(err)`` is the report: one line per violation (see :class:`Violation`).
+
+    Examples
+    --------
+    >>> err = DataContractError([Violation("visits.csv", "ESR", (5,), "must be > 0", ("0",)),
+    ...                          Violation("subjects.csv", "ARM", (3,), "must be one of MSC, "
+    ...                                    "MSC+IFNG", ("'MSC+IFN'",))])
+    >>> print(err)
+    visits.csv: column ESR, line 5: must be > 0 (got 0)
+    subjects.csv: column ARM, line 3: must be one of MSC, MSC+IFNG (got 'MSC+IFN')
+    >>> isinstance(err, ValueError), len(err.violations)
+    (True, 2)
+    """
+
+    def __init__(self, violations, directory=None):
+        self.violations = list(violations)
+        self.directory = None if directory is None else Path(directory)
+        super().__init__("\n".join(str(v) for v in self.violations))
+
+    def __reduce__(self):  # survive pickling (e.g. across processes) with its records
+        return type(self), (self.violations, self.directory)
+
+
+@dataclass(frozen=True, eq=False)
+class Dataset:
+    """A validated dataset.
+
+    Every frame has a fresh ``RangeIndex`` with rows in file order; contract columns
+    come first in :data:`COLUMNS` order, then any extra columns (as text). Dates are
+    ``datetime64[ns]``, integers pandas nullable ``Int64``, other numbers ``float64``,
+    flags and codes ``str`` (``"Y"``/``"N"``). An empty cell is ``NA``/``NaT``/``NaN``.
+    """
+
+    directory: Path
+    subjects: pd.DataFrame
+    visits: pd.DataFrame
+    adverse_events: pd.DataFrame
+    medications: pd.DataFrame
+
+
+# --------------------------------------------------------------------------------------
+# Reading one file
+# --------------------------------------------------------------------------------------
+
+
+@dataclass
+class _Table:
+    """One file after reading: raw text, typed values and the line of each row."""
+
+    file: str
+    raw: pd.DataFrame  # every cell a str ("" = empty)
+    typed: pd.DataFrame  # contract columns converted; unparseable cells are NA
+    lines: np.ndarray  # CSV line number of each row
+    kinds: dict[str, str]
+
+    def has(self, *columns: str) -> bool:
+        return all(c in self.typed.columns for c in columns)
+
+
+def _scan_records(raw: bytes):
+    """Split ``raw`` into CSV records without Python loops.
+
+    A comma or newline is structural when an even number of ``"`` precede it (RFC 4180
+    escapes a quote inside a quoted cell by doubling it, which keeps the parity).
+    Returns the line each record starts on, its number of fields, whether it is blank,
+    and whether the quotes are balanced.
+    """
+    buf = np.frombuffer(raw, dtype=np.uint8)
+    if b'"' in raw:
+        outside = (np.cumsum(buf == ord('"'), dtype=np.uint8) & 1) == 0
+        ends = np.flatnonzero((buf == ord("\n")) & outside)
+        commas = np.flatnonzero((buf == ord(",")) & outside)
+        balanced = bool(outside[-1])
+    else:
+        ends = np.flatnonzero(buf == ord("\n"))
+        commas = np.flatnonzero(buf == ord(","))
+        balanced = True
+    if len(buf) and (len(ends) == 0 or ends[-1] != len(buf) - 1):
+        ends = np.append(ends, len(buf))  # a last record without a (structural) newline
+    starts = np.concatenate(([0], ends[:-1] + 1)).astype(np.int64)
+    n_fields = np.searchsorted(commas, ends) - np.searchsorted(commas, starts) + 1
+    length = ends - starts
+    first = buf[np.minimum(starts, len(buf) - 1)] if len(buf) else np.zeros(0, np.uint8)
+    blank = (length == 0) | ((length == 1) & (first == ord("\r")))
+    if b'"' in raw:
+        line = np.searchsorted(np.flatnonzero(buf == ord("\n")), starts) + 1
+    else:
+        line = np.arange(1, len(starts) + 1)
+    return line, n_fields, blank, balanced
+
+
+def _utf8_violation(file: str, raw: bytes, err: UnicodeDecodeError) -> Violation:
+    offset = err.start
+    line = raw.count(b"\n", 0, offset) + 1
+    line_start = raw.rfind(b"\n", 0, offset) + 1
+    prefix = raw[line_start:offset].decode("utf-8", errors="replace")
+    field = len(next(csv.reader([prefix]), [""])) - 1 if prefix else 0
+    header = next(csv.reader([raw.split(b"\n", 1)[0].decode("utf-8", errors="replace")]))
+    column = header[field].strip("\ufeff\r") if line > 1 and field < len(header) else None
+    return Violation(
+        file, column, (line,),
+        f"file must be valid UTF-8: byte 0x{raw[offset]:02x} at byte offset {offset} "
+        "is not (re-save the file as UTF-8)",
+    )
+
+
+def _read_table(directory: Path, file: str, found: list[Violation]) -> _Table | None:
+    """Read one file as text and convert it; append structural violations to ``found``.
+
+    Returns None when the file cannot be read reliably (then nothing more is checked).
+    """
+    path = directory / file
+    if not path.is_file():
+        found.append(Violation(file, None, (), "file is missing"))
+        return None
+    raw = path.read_bytes()
+    try:
+        raw.decode("utf-8")
+    except UnicodeDecodeError as err:
+        found.append(_utf8_violation(file, raw, err))
+        return None
+    if raw.startswith(b"\xef\xbb\xbf"):
+        raw = raw[3:]  # a UTF-8 byte-order mark is tolerated
+    if not raw.strip():
+        found.append(Violation(file, None, (1,), "file is empty: it needs a header row"))
+        return None
+
+    line, n_fields, blank, balanced = _scan_records(raw)
+    if not balanced:
+        found.append(Violation(file, None, (int(line[-1]),),
+                               'unbalanced quotes: a quote (") opened here is never closed'))
+        return None
+    header = next(csv.reader([raw.split(b"\n", 1)[0].decode("utf-8").rstrip("\r")]))
+    data_line, data_fields, data_blank = line[1:], n_fields[1:], blank[1:]
+    ragged = ~data_blank & (data_fields != len(header))
+    if ragged.any():
+        rows = tuple(int(x) for x in data_line[ragged])
+        got = tuple(f"{int(x)} fields" for x in data_fields[ragged][:MAX_LISTED])
+        found.append(Violation(file, None, rows,
+                               f"every row must have as many fields as the header "
+                               f"({len(header)})", got))
+        return None
+
+    try:
+        frame = pd.read_csv(io.BytesIO(raw), dtype=str, keep_default_na=False,
+                            na_filter=False, skip_blank_lines=False, encoding="utf-8")
+    except (pd.errors.ParserError, ValueError) as err:
+        found.append(Violation(file, None, (), f"is not a readable CSV file ({err})"))
+        return None
+    if len(frame) != len(data_line):
+        found.append(Violation(file, None, (),
+                               "is not a readable CSV file: quotes must follow RFC 4180 "
+                               '(a quote inside a quoted cell is written "")'))
+        return None
+    keep = ~data_blank
+    frame = frame.loc[keep].reset_index(drop=True)
+    frame.columns = header  # the names as written: pandas renames duplicates to X.1
+    lines = data_line[keep].astype(np.int64)
+
+    _check_header(file, header, found)
+    if len(frame) == 0 and file in _NEED_ROWS:
+        found.append(Violation(file, None, (), "must have at least one data row"))
+    # Duplicate names cannot be told apart below: keep the first of each.
+    frame = frame.loc[:, ~frame.columns.duplicated()]
+
+    kinds = {spec.name: spec.kind for spec in COLUMNS[file] if spec.name in frame.columns}
+    table = _Table(file, frame, pd.DataFrame(index=frame.index), lines, kinds)
+    typed = {}
+    for spec in COLUMNS[file]:
+        if spec.name not in frame.columns:
+            continue
+        text = frame[spec.name]
+        typed[spec.name], parsed = _PARSERS[spec.kind](text)
+        empty = (text == "").to_numpy()
+        if spec.required:
+            found += _flagged(table, pd.Series(empty), spec.name, _NON_EMPTY_RULE)
+        if spec.kind != "string":
+            found += _flagged(table, pd.Series(~empty & ~parsed.to_numpy()), spec.name,
+                              _PARSE_RULES[spec.kind],
+                              lambda p, c=spec.name: _render(table, c, p, quote=True))
+    for name in frame.columns:
+        if name not in typed:
+            typed[name] = frame[name].mask(frame[name] == "")
+    table.typed = pd.DataFrame(typed, index=frame.index)
+    return table
+
+
+def _check_header(file: str, header: list[str], found: list[Violation]) -> None:
+    seen = set()
+    for name in header:
+        if name in seen:
+            found.append(Violation(file, name, (1,), "column names must be unique"))
+        seen.add(name)
+        if name.strip().upper() in DIRECT_IDENTIFIERS:
+            found.append(Violation(
+                file, name, (1,),
+                "no direct identifiers: remove this column (names, birth dates, contact "
+                "details and ID numbers must not be in the dataset)"))
+    for spec in COLUMNS[file]:
+        if spec.name not in header:
+            near = [h for h in header if h.strip().upper() == spec.name.upper()]
+            hint = f" (found {near[0]!r}; names are exact)" if near else ""
+            found.append(Violation(file, spec.name, (1,), "required column is missing" + hint))
+
+
+# --------------------------------------------------------------------------------------
+# Turning pandera failures into violations
+# --------------------------------------------------------------------------------------
+
+# Reported elsewhere: missing columns by _check_header; empty or unparseable cells by the
+# parse step of _read_table (an unparseable cell is NA in the typed frame).
+_SKIPPED_CHECKS = {"column_in_dataframe", "not_nullable"}
+_CHECK_NAMES = {"field_uniqueness": "must be unique"}
+
+
+def _render(table: _Table, column: str, positions: np.ndarray, quote: bool) -> tuple:
+    text = table.raw[column].to_numpy()[positions[:MAX_LISTED]]
+    return tuple(repr(v) if quote else str(v) for v in text)
+
+
+def _pandera_violations(table: _Table) -> list[Violation]:
+    present = [c for c in table.typed.columns if c in SCHEMAS[table.file].columns]
+    try:
+        SCHEMAS[table.file].select_columns(present).validate(
+            table.typed, lazy=True, inplace=True)  # nothing is coerced: no copy needed
+    except SchemaErrors as err:
+        cases = err.failure_cases
+    else:
+        return []
+    cases = cases[~cases["check"].isin(_SKIPPED_CHECKS)]
+    found = []
+    # Failures without a row (e.g. a wrong dtype) should not happen after parsing; if
+    # one does, it is still reported rather than dropped.
+    for row in cases[cases["index"].isna()].itertuples():
+        found.append(Violation(table.file, row.column, (), str(row.check),
+                               (str(row.failure_case),)))
+    cases = cases[cases["index"].notna()]
+    for (column, check), group in cases.groupby(["column", "check"], sort=False):
+        positions = np.unique(group["index"].astype(np.int64).to_numpy())
+        rule = _CHECK_NAMES.get(check, check)
+        values = _render(table, column, positions, table.kinds.get(column) == "string")
+        rows = tuple(int(x) for x in table.lines[positions])
+        found.append(Violation(table.file, column, rows, rule, values))
+    return found
+
+
+# --------------------------------------------------------------------------------------
+# Row rules (inside one file) and cross-file rules: explicit and vectorised
+# --------------------------------------------------------------------------------------
+
+
+def _flagged(table: _Table, mask: pd.Series, column: str, rule: str,
+             show: Callable[[np.ndarray], tuple] | None = None) -> list[Violation]:
+    """A violation of ``rule`` on every row where ``mask`` is True (NA counts as False)."""
+    positions = np.flatnonzero(mask.fillna(False).to_numpy(dtype=bool))
+    if len(positions) == 0:
+        return []
+    rows = tuple(int(x) for x in table.lines[positions])
+    values = show(positions[:MAX_LISTED]) if show is not None else ()
+    return [Violation(table.file, column, rows, rule, values)]
+
+
+def _pairs(*columns: tuple[str, pd.Series]) -> Callable[[np.ndarray], tuple]:
+    """Render ``NAME=value`` pairs for the given rows (dates as YYYY-MM-DD)."""
+
+    def show(positions):
+        parts = []
+        for name, series in columns:
+            values = series.iloc[positions]
+            if pd.api.types.is_datetime64_any_dtype(values):
+                values = values.dt.strftime("%Y-%m-%d")
+            parts.append([f"{name} {v}" for v in values.astype(object).where(values.notna(), "")])
+        return tuple(", ".join(p) for p in zip(*parts))
+
+    return show
+
+
+def _duplicates(table: _Table, keys: tuple[str, ...], column: str) -> list[Violation]:
+    if not table.has(*keys):
+        return []
+    key = table.typed[list(keys)]
+    mask = key.duplicated(keep=False) & key.notna().all(axis=1)
+    rule = "must be unique per " + ", ".join(k for k in keys if k != column)
+    return _flagged(table, mask, column, rule,
+                    _pairs(*((k, table.typed[k]) for k in keys)))
+
+
+def _not_before(table: _Table, later: str, earlier: str) -> list[Violation]:
+    if not table.has(later, earlier):
+        return []
+    a, b = table.typed[later], table.typed[earlier]
+    return _flagged(table, a < b, later, f"must be on or after {earlier}",
+                    _pairs((later, a), (earlier, b)))
+
+
+def _not_above(table: _Table, small: str, large: str) -> list[Violation]:
+    if not table.has(small, large):
+        return []
+    a, b = table.typed[small], table.typed[large]
+    return _flagged(table, a > b, small, f"must be <= {large}",
+                    _pairs((small, a), (large, b)))
+
+
+def _row_rules(tables: dict[str, _Table]) -> list[Violation]:
+    found: list[Violation] = []
+    subjects = tables.get("subjects.csv")
+    if subjects is not None:
+        found += _not_before(subjects, "EOSDT", "TRTSDT")
+        if subjects.has("EOSSTT", "DCSREAS"):
+            status, reason = subjects.typed["EOSSTT"], subjects.typed["DCSREAS"]
+            found += _flagged(subjects, (status == "DISCONTINUED") & reason.isna(), "DCSREAS",
+                              "must not be empty when EOSSTT is DISCONTINUED")
+            found += _flagged(subjects, (status == "COMPLETED") & reason.notna(), "DCSREAS",
+                              "must be empty when EOSSTT is COMPLETED",
+                              lambda p: _render(subjects, "DCSREAS", p, True))
+    visits = tables.get("visits.csv")
+    if visits is not None:
+        found += _duplicates(visits, ("USUBJID", "AVISITN"), "AVISITN")
+        found += _not_above(visits, "TJC28", "TJC68")
+        found += _not_above(visits, "SJC28", "SJC66")
+    events = tables.get("adverse_events.csv")
+    if events is not None:
+        found += _duplicates(events, ("USUBJID", "AESEQ"), "AESEQ")
+        found += _not_before(events, "AEENDT", "AESTDT")
+    meds = tables.get("medications.csv")
+    if meds is not None:
+        found += _not_before(meds, "CMENDT", "CMSTDT")
+    return found
+
+
+def _cross_file_rules(tables: dict[str, _Table]) -> list[Violation]:
+    subjects = tables.get("subjects.csv")
+    if subjects is None or not subjects.has("USUBJID"):
+        return []  # nothing to refer to; subjects.csv's own problems are reported
+    per_subject = subjects.typed.drop_duplicates("USUBJID").set_index("USUBJID")
+    known = per_subject.index
+
+    def subject_value(table: _Table, column: str) -> pd.Series:
+        return table.typed["USUBJID"].map(per_subject[column])
+
+    found: list[Violation] = []
+    for file in FILES[1:]:
+        table = tables.get(file)
+        if table is None or not table.has("USUBJID"):
+            continue
+        ids = table.typed["USUBJID"]
+        found += _flagged(table, ids.notna() & ~ids.isin(known), "USUBJID",
+                          "must exist in subjects.csv (referential integrity)",
+                          lambda p, t=table: _render(t, "USUBJID", p, True))
+
+    visits = tables.get("visits.csv")
+    if visits is not None and visits.has("USUBJID", "AVISITN"):
+        baseline = visits.typed["AVISITN"] == 0
+        with_baseline = visits.typed.loc[baseline.fillna(False), "USUBJID"]
+        found += _flagged(subjects, ~subjects.typed["USUBJID"].isin(with_baseline)
+                          & subjects.typed["USUBJID"].notna(), "USUBJID",
+                          "must have a baseline visit (AVISITN 0) in visits.csv",
+                          lambda p: _render(subjects, "USUBJID", p, True))
+    has_dates = subjects.has("TRTSDT", "EOSDT")
+    if visits is not None and has_dates and visits.has("USUBJID", "AVISITN", "ADT"):
+        adt, avisitn = visits.typed["ADT"], visits.typed["AVISITN"]
+        trt, eos = subject_value(visits, "TRTSDT"), subject_value(visits, "EOSDT")
+        show = _pairs(("ADT", adt), ("TRTSDT", trt))
+        found += _flagged(visits, (avisitn == 0) & (adt > trt), "ADT",
+                          "baseline visit (AVISITN 0) must be on or before TRTSDT", show)
+        found += _flagged(visits, (avisitn > 0) & (adt <= trt), "ADT",
+                          "post-baseline visit (AVISITN > 0) must be after TRTSDT", show)
+        found += _flagged(visits, (avisitn > 0) & (adt > eos), "ADT",
+                          "must be on or before EOSDT (last safety assessment)",
+                          _pairs(("ADT", adt), ("EOSDT", eos)))
+    events = tables.get("adverse_events.csv")
+    if events is not None and has_dates and events.has("USUBJID", "AESTDT"):
+        start = events.typed["AESTDT"]
+        trt, eos = subject_value(events, "TRTSDT"), subject_value(events, "EOSDT")
+        found += _flagged(events, start < trt, "AESTDT",
+                          "must be on or after TRTSDT (treatment-emergent events only)",
+                          _pairs(("AESTDT", start), ("TRTSDT", trt)))
+        found += _flagged(events, start > eos, "AESTDT",
+                          "must be on or before EOSDT (last safety assessment)",
+                          _pairs(("AESTDT", start), ("EOSDT", eos)))
+    meds = tables.get("medications.csv")
+    if meds is not None and subjects.has("EOSDT") and meds.has("USUBJID", "CMSTDT"):
+        start, eos = meds.typed["CMSTDT"], subject_value(meds, "EOSDT")
+        found += _flagged(meds, start > eos, "CMSTDT",
+                          "must be on or before EOSDT (last safety assessment)",
+                          _pairs(("CMSTDT", start), ("EOSDT", eos)))
+    return found
+
+
+# --------------------------------------------------------------------------------------
+# Entry point
+# --------------------------------------------------------------------------------------
+
+
+def _ordered(table: _Table) -> pd.DataFrame:
+    names = [spec.name for spec in COLUMNS[table.file]]
+    extra = [c for c in table.typed.columns if c not in names]
+    return table.typed[names + extra].reset_index(drop=True)
+
+
+def load_dataset(directory: str | os.PathLike) -> Dataset:
+    """Read, validate and type the four CSV files of a dataset.
+
+    Parameters
+    ----------
+    directory : path-like
+        Directory holding ``subjects.csv``, ``visits.csv``, ``adverse_events.csv`` and
+        ``medications.csv`` (see ``data/README.md`` for the columns and rules).
+
+    Returns
+    -------
+    Dataset
+        Typed frames in file order (see :class:`Dataset`).
+
+    Raises
+    ------
+    DataContractError
+        If anything breaks the contract -- including a missing directory or file. Every
+        violation found is listed; rows are CSV line numbers (header = line 1).
+
+    Notes
+    -----
+    Everything is vectorised (pandas, numpy, pandera), so a 100,000-patient dataset
+    (about two million visit rows) is checked in seconds. Extra columns are kept as
+    text; a column named like a direct identifier (:data:`DIRECT_IDENTIFIERS`) is
+    refused.
+
+    Examples
+    --------
+    >>> from analysis.paths import TEST_DATASET
+    >>> ds = load_dataset(TEST_DATASET)
+    >>> len(ds.subjects), len(ds.visits), len(ds.adverse_events), len(ds.medications)
+    (8, 42, 19, 22)
+    >>> ds.subjects.loc[0, ["USUBJID", "TRTSDT", "RFFL"]].tolist()
+    ['RA-001', Timestamp('2016-09-12 00:00:00'), 'Y']
+    >>> try:
+    ...     load_dataset("no/such/directory")
+    ... except DataContractError as err:
+    ...     print(str(err).replace(str(err.directory), "DIR"))
+    DIR: dataset directory does not exist
+    """
+    directory = Path(directory)
+    if not directory.is_dir():
+        what = "is not a directory" if directory.exists() else "dataset directory does not exist"
+        raise DataContractError([Violation(str(directory), None, (), what)], directory)
+
+    found: list[Violation] = []
+    tables: dict[str, _Table] = {}
+    for file in FILES:
+        table = _read_table(directory, file, found)
+        if table is not None:
+            tables[file] = table
+            found += _pandera_violations(table)
+    found += _row_rules(tables)
+    found += _cross_file_rules(tables)
+    if found:
+        order = {file: i for i, file in enumerate(FILES)}
+        found.sort(key=lambda v: (order.get(v.file, -1), v.rows[:1] or (0,)))
+        raise DataContractError(found, directory)
+    return Dataset(
+        directory=directory,
+        subjects=_ordered(tables["subjects.csv"]),
+        visits=_ordered(tables["visits.csv"]),
+        adverse_events=_ordered(tables["adverse_events.csv"]),
+        medications=_ordered(tables["medications.csv"]),
+    )
