@@ -38,6 +38,8 @@ def derive_baseline_characteristics(dataset, population: str = "completers") -> 
     """One row per patient of ``population``: subject columns plus baseline DAS28-ESR, HAQ-DI,
     ESR and CRP (from the ``AVISITN == 0`` visit)."""
     subjects = filter_population(dataset.subjects, population)
+    # Extra subject columns named like a baseline measurement must not collide in the merge.
+    subjects = subjects.drop(columns=["DAS28ESR", "HAQDI", "ESR", "CRP"], errors="ignore")
     derived = derive_efficacy_endpoints(dataset.visits)
     baseline = derived.loc[derived["AVISITN"] == 0, ["USUBJID", "DAS28ESR", "HAQDI", "ESR", "CRP"]]
     return subjects.merge(baseline, on="USUBJID", how="left")

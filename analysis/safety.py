@@ -157,7 +157,9 @@ def summarise_adverse_events(dataset) -> pd.DataFrame:
     ``rate_low``/``rate_high`` (Garwood 95% CI).
     """
     safety = derive_exposure(filter_population(dataset.subjects, "safety"))
-    events = dataset.adverse_events.merge(safety[["USUBJID", "ARM"]], on="USUBJID", how="inner")
+    # Only the columns used: extra columns the contract allows (e.g. ARM) must not collide.
+    events = dataset.adverse_events[["USUBJID", "AEDECOD", "AESER"]].merge(
+        safety[["USUBJID", "ARM"]], on="USUBJID", how="inner")
     records = []
     for arm, code in ARMS.items():
         arm_subjects = safety[safety["ARM"] == arm]
@@ -185,8 +187,8 @@ def summarise_serious_events(dataset) -> dict[str, float]:
     term is not in :data:`COVID_TERMS`).
     """
     safety = derive_exposure(filter_population(dataset.subjects, "safety"))
-    sae = dataset.adverse_events[dataset.adverse_events["AESER"] == "Y"].merge(
-        safety[["USUBJID", "ARM"]], on="USUBJID")
+    ae = dataset.adverse_events[["USUBJID", "AEDECOD", "AESER"]]
+    sae = ae[ae["AESER"] == "Y"].merge(safety[["USUBJID", "ARM"]], on="USUBJID")
     out = {"patients": sae["USUBJID"].nunique(), "n": len(safety)}
     out["pct"] = 100.0 * out["patients"] / out["n"]
     for arm, code in ARMS.items():

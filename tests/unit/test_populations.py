@@ -1,0 +1,104 @@
+"""Unit tests of analysis.populations: population filters, durations in years, arm sizes.
+
+Hand-built frames; every expected value is written out by hand (pharmaverse/admiral style,
+one behaviour per test). Frames are compared after sorting by USUBJID.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from analysis.populations import arm_sizes, compute_duration_years, filter_population
+
+
+def subjects() -> pd.DataFrame:
+    """Four patients: a completer, a discontinued patient, a completer never transplanted
+    (TRTSDT empty) and a second completer in the other arm."""
+    return pd.DataFrame({
+        "USUBJID": ["p1", "p2", "p3", "p4"],
+        "ARM": ["MSC", "MSC", "MSC+IFNG", "MSC+IFNG"],
+        "EOSSTT": ["COMPLETED", "DISCONTINUED", "COMPLETED", "COMPLETED"],
+        "TRTSDT": pd.to_datetime(["2017-01-01", "2017-02-01", None, "2017-03-01"]),
+    })
+
+
+def ids(frame: pd.DataFrame) -> list[str]:
+    return sorted(frame["USUBJID"])
+
+
+def test_safety_population_is_every_transplanted_patient():
+    """Test 1: "safety" keeps every patient with a TRTSDT, whatever the end-of-study status."""
+    assert ids(filter_population(subjects(), "safety")) == ["p1", "p2", "p4"]
+
+
+def test_completers_are_transplanted_patients_who_completed():
+    """Test 2: "completers" drops the discontinued patient and the untransplanted completer."""
+    assert ids(filter_population(subjects(), "completers")) == ["p1", "p4"]
+
+
+def test_randomised_population_is_every_row():
+    """Test 3: "randomised" returns all four rows, the untransplanted patient included."""
+    out = filter_population(subjects(), "randomised")
+    pd.testing.assert_frame_equal(out.sort_values("USUBJID").reset_index(drop=True),
+                                  subjects().sort_values("USUBJID").reset_index(drop=True))
+
+
+def test_filter_keeps_columns_and_does_not_modify_input():
+    """Test 4: the filter selects rows only: same columns, input unchanged."""
+    s = subjects()
+    before = s.copy()
+    out = filter_population(s, "completers")
+    assert list(out.columns) == list(s.columns)
+    pd.testing.assert_frame_equal(s, before)
+
+
+@pytest.mark.parametrize("population", ["itt", "Safety", "", "completer"])
+def test_unknown_population_raises(population):
+    """Test 5: a population outside {safety, completers, randomised} raises ValueError naming it."""
+    with pytest.raises(ValueError, match="unknown population"):
+        filter_population(subjects(), population)
+
+
+def test_duration_in_julian_years():
+    """Test 6: 2016-01-01 -> 2020-01-01 is 1461 days = exactly 4 Julian years (365.25 d);
+    2017-01-01 -> 2018-01-01 is 365 days = 365/365.25 = 0.999316... years."""
+    start = pd.Series(pd.to_datetime(["2016-01-01", "2017-01-01"]))
+    end = pd.Series(pd.to_datetime(["2020-01-01", "2018-01-01"]))
+    out = compute_duration_years(start, end)
+    assert out.tolist() == pytest.approx([4.0, 365 / 365.25], abs=1e-12)
+    assert out.iloc[1] == pytest.approx(0.9993155373032169, abs=1e-12)
+
+
+def test_duration_same_day_is_zero_and_missing_is_nan():
+    """Test 7: same-day start and end give 0; a missing date gives NaN (no silent zero)."""
+    start = pd.Series(pd.to_datetime(["2017-05-05", None]))
+    end = pd.Series(pd.to_datetime(["2017-05-05", "2018-01-01"]))
+    out = compute_duration_years(start, end)
+    assert out.iloc[0] == 0.0
+    assert np.isnan(out.iloc[1])
+
+
+def test_duration_uses_365_25_not_365():
+    """Test 8: 2016-01-01 -> 2017-01-01 (leap year, 366 days) is 366/365.25 = 1.002053 years,
+    not 366/365 = 1.00274."""
+    out = compute_duration_years(pd.Series(pd.to_datetime(["2016-01-01"])),
+                                 pd.Series(pd.to_datetime(["2017-01-01"])))
+    assert out.iloc[0] == pytest.approx(1.0020533880903491, abs=1e-12)
+
+
+def test_arm_sizes_counts_each_arm():
+    """Test 9: two MSC and one MSC+IFNG patient -> {'msc': 2, 'msc_ifng': 1}."""
+    assert arm_sizes(pd.DataFrame({"ARM": ["MSC", "MSC+IFNG", "MSC"]})) == {"msc": 2, "msc_ifng": 1}
+
+
+def test_arm_sizes_reports_an_empty_arm_as_zero():
+    """Test 10: an arm with no patient is present with 0 (not missing from the dict)."""
+    assert arm_sizes(pd.DataFrame({"ARM": ["MSC", "MSC"]})) == {"msc": 2, "msc_ifng": 0}
+    assert arm_sizes(pd.DataFrame({"ARM": pd.Series([], dtype=object)})) == {"msc": 0, "msc_ifng": 0}
+
+
+def test_arm_sizes_values_are_python_ints():
+    """Test 11: counts are plain ints (they go into result keys and JSON)."""
+    sizes = arm_sizes(pd.DataFrame({"ARM": ["MSC+IFNG"]}))
+    assert all(type(v) is int for v in sizes.values())
