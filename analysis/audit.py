@@ -161,7 +161,7 @@ RESTATED_ELSEWHERE = {
 }
 
 
-class TestResult(NamedTuple):
+class ComparisonResult(NamedTuple):
     """A statistical test's result, named as scipy and lifelines name theirs."""
 
     statistic: float
@@ -244,7 +244,7 @@ def compute_percentage_sd(k: int, n: int, ddof: int = 0) -> float:
     return 100 * math.sqrt(p * (1 - p) * n / (n - ddof))
 
 
-def compare_proportions(a: int, n_a: int, b: int, n_b: int, test: str) -> TestResult:
+def compare_proportions(a: int, n_a: int, b: int, n_b: int, test: str) -> ComparisonResult:
     """Two-sided test of ``a/n_a`` against ``b/n_b`` by one of :data:`PROPORTION_TESTS`.
 
     ``chi2`` is Pearson's chi-square without continuity correction, ``chi2_yates`` with
@@ -264,16 +264,16 @@ def compare_proportions(a: int, n_a: int, b: int, n_b: int, test: str) -> TestRe
     if test not in PROPORTION_TESTS:
         raise ValueError(f"unknown test {test!r}; expected one of {PROPORTION_TESTS}")
     if min(a + b, n_a + n_b - a - b, n_a, n_b) == 0:
-        return TestResult(0.0, 1.0, test)
+        return ComparisonResult(0.0, 1.0, test)
     if test == "fisher":
         statistic, p = stats.fisher_exact(table, alternative="two-sided")
     else:
         statistic, p, _dof, _expected = stats.chi2_contingency(table, correction=test == "chi2_yates")
-    return TestResult(float(statistic), float(p), test)
+    return ComparisonResult(float(statistic), float(p), test)
 
 
 def compare_means_from_stats(mean_a: float, sd_a: float, n_a: int, mean_b: float, sd_b: float,
-                             n_b: int, test: str) -> TestResult:
+                             n_b: int, test: str) -> ComparisonResult:
     """Two-sample t-test from summary statistics (``scipy.stats.ttest_ind_from_stats``).
 
     ``test`` is ``student_t`` (pooled variance) or ``welch_t`` (unequal variances). The SDs
@@ -289,7 +289,7 @@ def compare_means_from_stats(mean_a: float, sd_a: float, n_a: int, mean_b: float
         raise ValueError(f"unknown test {test!r}; expected one of {MEAN_TESTS}")
     statistic, p = stats.ttest_ind_from_stats(mean_a, sd_a, n_a, mean_b, sd_b, n_b,
                                               equal_var=test == "student_t")
-    return TestResult(float(statistic), float(p), test)
+    return ComparisonResult(float(statistic), float(p), test)
 
 
 def compute_grim_sums(mean: float, decimals: int, n: int, step: float = 1.0) -> list[int] | None:

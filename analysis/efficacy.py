@@ -50,7 +50,7 @@ CHANGE_ENDPOINTS: dict[str, str] = {"delta_das28_esr": "DAS28ESR_CHG", "delta_ha
 MARKER_ALPHA = 0.001
 
 
-class TestResult(NamedTuple):
+class ComparisonResult(NamedTuple):
     """A statistical test's result, named as lifelines and scipy name theirs."""
 
     statistic: float
@@ -129,7 +129,7 @@ def summarise_change_scores(efficacy: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(records)
 
 
-def compare_response_rates(responders_a: int, n_a: int, responders_b: int, n_b: int) -> TestResult:
+def compare_response_rates(responders_a: int, n_a: int, responders_b: int, n_b: int) -> ComparisonResult:
     """Pearson's chi-square test of a 2x2 table, without continuity correction.
 
     Degenerate tables (a zero margin, e.g. both arms 100%) have no variation to test and get
@@ -143,12 +143,12 @@ def compare_response_rates(responders_a: int, n_a: int, responders_b: int, n_b: 
     """
     table = np.array([[responders_a, n_a - responders_a], [responders_b, n_b - responders_b]])
     if (table.sum(axis=0) == 0).any() or (table.sum(axis=1) == 0).any():
-        return TestResult(0.0, 1.0, "chi-square (no continuity correction)")
+        return ComparisonResult(0.0, 1.0, "chi-square (no continuity correction)")
     chi2, p, _dof, _expected = stats.chi2_contingency(table, correction=False)
-    return TestResult(float(chi2), float(p), "chi-square (no continuity correction)")
+    return ComparisonResult(float(chi2), float(p), "chi-square (no continuity correction)")
 
 
-def compare_change_scores(values_a: pd.Series, values_b: pd.Series) -> TestResult:
+def compare_change_scores(values_a: pd.Series, values_b: pd.Series) -> ComparisonResult:
     """Student's two-sample t-test (equal variances) of two change-score samples.
 
     Examples
@@ -159,7 +159,7 @@ def compare_change_scores(values_a: pd.Series, values_b: pd.Series) -> TestResul
     """
     a, b = values_a.dropna().astype(float), values_b.dropna().astype(float)
     t, p = stats.ttest_ind(a, b, equal_var=True)
-    return TestResult(float(t), float(p), "Student t-test")
+    return ComparisonResult(float(t), float(p), "Student t-test")
 
 
 def tabulate_efficacy(efficacy: pd.DataFrame) -> pd.DataFrame:

@@ -367,6 +367,6 @@ def test_tabulate_efficacy_marker_is_p_below_0_001():
 def test_tabulate_efficacy_marker_threshold_is_strict(monkeypatch, p, marker):
     """Test 26: the footnote says P < 0.001, so p = 0.001 exactly is unmarked."""
     monkeypatch.setattr(efficacy, "compare_response_rates",
-                        lambda *args: efficacy.TestResult(1.0, p, "stub"))
+                        lambda *args: efficacy.ComparisonResult(1.0, p, "stub"))
     tidy = tabulate_efficacy(table3_frame())
     assert set(tidy.loc[tidy["endpoint"].isin(RESPONSE_ENDPOINTS), "marker"]) == {marker}
