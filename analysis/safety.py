@@ -222,3 +222,49 @@ def compare_event_rates(events_a: int, py_a: float, events_b: int, py_b: float,
     to_ratio = lambda p: (p / (1 - p)) * (py_b / py_a) if p < 1 else float("inf")  # noqa: E731
     ratio = (events_a / py_a) / (events_b / py_b) if events_b > 0 else float("inf")
     return RateComparison(float(ratio), float(test.pvalue), (float(to_ratio(low)), float(to_ratio(high))))
+
+
+def summarise_incidence(dataset) -> pd.DataFrame:
+    """Exposure-adjusted incidence per Table 2 row and arm (a sensitivity view of Table 2).
+
+    Where Table 2 counts every event, this counts *patients*: EAIR = 100 x patients with >= 1
+    event / patient-years at risk, where a patient is at risk from transplantation to their first
+    such event (if any), else to ``EOSDT``. Exact Poisson (Garwood) 95% CI as in
+    :func:`compute_rate_ci`. Columns: ``row``, ``arm``, ``patients``, ``py_at_risk``, ``eair``,
+    ``eair_low``, ``eair_high``.
+    """
+    safety = derive_exposure(filter_population(dataset.subjects, "safety"))
+    events = dataset.adverse_events[["USUBJID", "AEDECOD", "AESER", "AESTDT"]].merge(
+        safety[["USUBJID", "ARM", "TRTSDT"]], on="USUBJID", how="inner")
+    records = []
+    for row, _label, block, terms in TABLE2_ROWS:
+        if block == "subjects":
+            continue
+        hit = events[_row_mask(events, row, block, terms)]
+        first = hit.groupby("USUBJID")["AESTDT"].min()
+        at_risk = safety.set_index("USUBJID")
+        # Years to the first event for patients with one, full exposure for the others.
+        years = compute_duration_years(at_risk["TRTSDT"], first.reindex(at_risk.index)).fillna(at_risk["EXPOSYR"])
+        for arm, code in ARMS.items():
+            in_arm = at_risk["ARM"] == arm
+            patients = int(first.index.isin(at_risk.index[in_arm]).sum())
+            py = float(years[in_arm].sum())
+            low, high = compute_rate_ci(patients, py) if py > 0 else (np.nan, np.nan)
+            records.append({"row": row, "arm": code, "patients": patients, "py_at_risk": py,
+                            "eair": float(compute_event_rate(patients, py)) if py > 0 else np.nan,
+                            "eair_low": low, "eair_high": high})
+    return pd.DataFrame(records)
+
+
+def compare_arms_by_row(adverse_events_table: pd.DataFrame) -> pd.DataFrame:
+    """Rate ratio (MSC vs MSC+IFN-γ) of each Table 2 row with its exact conditional 95% CI and
+    p-value (:func:`compare_event_rates`), from the tidy frame of
+    :func:`summarise_adverse_events`."""
+    records = []
+    for row, group in adverse_events_table.groupby("row", sort=False):
+        by_arm = group.set_index("arm")
+        a, b = by_arm.loc["msc"], by_arm.loc["msc_ifng"]
+        result = compare_event_rates(int(a.events), float(a.py), int(b.events), float(b.py))
+        records.append({"row": row, "rate_ratio": result.statistic, "ci_low": result.ci[0],
+                        "ci_high": result.ci[1], "p_value": result.p_value})
+    return pd.DataFrame(records)
