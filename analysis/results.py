@@ -48,21 +48,29 @@ def results_frame(rows: list[dict]) -> pd.DataFrame:
 def write_results(frame: pd.DataFrame, path: Path) -> Path:
     """Write the registry as CSV, sorted by key, floats in ``repr`` precision (deterministic).
 
-    The file is written to a temporary name and renamed, so a reader never sees half a file.
+    The file is written to a temporary name and renamed, so a reader never sees half a file;
+    an unchanged registry is not rewritten, so its modification time (which Sphinx tracks for
+    the pages that cite it) moves only when a value does.
     """
     path.parent.mkdir(parents=True, exist_ok=True)
     out = frame.sort_values("key", kind="stable").copy()
     out["value"] = [format_full(v) for v in out["value"]]
+    text = out.to_csv(index=False, lineterminator="\n")
+    if path.exists() and path.read_text(encoding="utf-8") == text:
+        return path
     tmp = path.with_suffix(path.suffix + ".tmp")
-    out.to_csv(tmp, index=False, lineterminator="\n")
+    tmp.write_text(text, encoding="utf-8")
     tmp.replace(path)
     return path
 
 
 def read_results(path: Path) -> pd.DataFrame:
     """Read a registry written by :func:`write_results`."""
-    frame = pd.read_csv(path, dtype={"key": str, "artefact": str, "method": str}, keep_default_na=False)
-    frame["value"] = pd.to_numeric(frame["value"].replace("", "nan"))
+    frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+    if list(frame.columns) != RESULT_COLUMNS:
+        raise ValueError(f"{path}: registry columns must be {RESULT_COLUMNS}, found {list(frame.columns)}")
+    # float() rather than pd.to_numeric: the latter refuses a leading "nan"; "inf" must round-trip too.
+    frame["value"] = [float(v) if v else float("nan") for v in frame["value"]]
     return frame
 
 

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from analysis import baseline, disposition, efficacy, medications, safety
+from analysis import baseline, clusters, disposition, durability, efficacy, longitudinal, medications, safety
 from analysis.populations import ARMS, TIMEPOINTS, arm_sizes, filter_population
 from analysis.results import make_result, results_frame
 
@@ -278,6 +278,8 @@ def compute_results(dataset) -> pd.DataFrame:
             + registry_efficacy_text(dataset) + registry_dropout_comparison(dataset)
             + registry_safety_sensitivity(dataset))
     rows += registry_table3(dataset, "randomised", prefix="sensitivity_nri")
+    rows += (durability.registry_durability(dataset) + clusters.registry_clusters(dataset)
+             + longitudinal.registry_longitudinal(dataset))
     computed = {r["key"]: r["value"] for r in rows}
     rows += registry_narrative(computed)
     return results_frame(rows)

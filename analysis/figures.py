@@ -1,0 +1,235 @@
+"""The book's figures, in one house style.
+
+House style: seaborn's ``ticks`` theme, one font size scale, and the Okabe-Ito palette
+(Okabe & Ito 2008, *Color Universal Design*), which stays distinguishable under the
+common colour-vision deficiencies. Arms always have the same colour; the four DAS28
+activity categories use four further Okabe-Ito colours ordered from green (remission) to
+vermillion (high activity). When the dataset is synthetic every figure carries a watermark
+and a footer saying so (:func:`mark_synthetic`), so a figure copied out of the book keeps
+its label.
+
+Each ``plot_*`` function takes computed results (never raw data) and returns a matplotlib
+``Figure``; :func:`export` writes it as PNG and returns the image the notebook glues into
+the page. PNGs are written without a timestamp, so the same inputs give the same bytes.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+
+from analysis.populations import ARM_LABELS, ARMS
+
+#: The Okabe-Ito palette.
+OKABE_ITO: dict[str, str] = {
+    "black": "#000000", "orange": "#E69F00", "sky_blue": "#56B4E9", "bluish_green": "#009E73",
+    "yellow": "#F0E442", "blue": "#0072B2", "vermillion": "#D55E00", "reddish_purple": "#CC79A7",
+}
+#: Arm (data value) -> colour.
+ARM_COLORS: dict[str, str] = {"MSC": OKABE_ITO["orange"], "MSC+IFNG": OKABE_ITO["blue"]}
+#: DAS28 activity category -> colour, lowest activity first.
+CATEGORY_COLORS: dict[str, str] = {"remission": OKABE_ITO["bluish_green"], "low": OKABE_ITO["sky_blue"],
+                                   "moderate": OKABE_ITO["yellow"], "high": OKABE_ITO["vermillion"]}
+#: Readable category names.
+CATEGORY_LABELS: dict[str, str] = {"remission": "Remission (< 2.6)", "low": "Low (2.6-3.2)",
+                                   "moderate": "Moderate (> 3.2-5.1)", "high": "High (> 5.1)"}
+#: Significance level of the markers drawn on figures.
+FIGURE_ALPHA = 0.05
+SYNTHETIC_NOTE = "Synthetic data: not the trial's data"
+
+
+def set_house_style() -> None:
+    """Apply the house style to matplotlib (idempotent)."""
+    import seaborn as sns
+
+    sns.set_theme(context="paper", style="ticks", font_scale=1.15,
+                  rc={"axes.spines.top": False, "axes.spines.right": False, "figure.dpi": 100,
+                      "savefig.dpi": 150, "svg.hashsalt": "msc-ra", "axes.titleweight": "bold",
+                      "axes.titlelocation": "left", "legend.frameon": False})
+
+
+def mark_synthetic(fig, synthetic: bool) -> None:
+    """Watermark ``fig`` and add a footer when the data are synthetic; do nothing otherwise."""
+    if not synthetic:
+        return
+    fig.text(0.5, 0.5, "SYNTHETIC DATA", fontsize=54, color="0.5", alpha=0.13, rotation=28,
+             ha="center", va="center", fontweight="bold", zorder=100)
+    fig.text(0.995, 0.005, SYNTHETIC_NOTE, fontsize=8, color="0.35", ha="right", va="bottom", style="italic")
+
+
+def export(fig, path: str | Path):
+    """Save ``fig`` as PNG at ``path`` (no timestamp), close it, return it as an IPython
+    ``Image`` for ``glue``."""
+    from IPython.display import Image
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, format="png", bbox_inches="tight", metadata={"Software": None})
+    plt.close(fig)
+    return Image(filename=str(path))
+
+
+# ----------------------------------------------------------------------------- Fig. 1
+def plot_patient_flow(registry: pd.DataFrame | dict, synthetic: bool = False):
+    """CONSORT-style flow of patients through the study, drawn from ``disposition.*``
+    registry values: randomised, allocated per arm, discontinued (with reasons and the
+    number who never entered the extension), completed and analysed for efficacy."""
+    set_house_style()
+    v = registry if isinstance(registry, dict) else dict(zip(registry["key"], registry["value"]))
+
+    def n(stage: str, code: str) -> int:
+        return int(v[f"disposition.{stage}.{code}.n"])
+
+    fig, ax = plt.subplots(figsize=(10, 6.0))
+    ax.set_xlim(0, 1)
+    ax.set_ylim(0.0, 1.0)
+    ax.axis("off")
+    box = dict(boxstyle="round,pad=0.6", fc="white", ec="0.25", lw=1.1)
+    side = dict(boxstyle="round,pad=0.5", fc="0.96", ec="0.5", lw=0.9)
+    arrow = dict(arrowstyle="-|>", color="0.3", lw=1.1, shrinkA=0, shrinkB=0, mutation_scale=14)
+
+    def connect(parent, child, start=(0.5, 0.0), end=(0.5, 1.0)):
+        """Arrow from a point of ``parent``'s box to a point of ``child``'s (box fractions)."""
+        ax.annotate("", xy=end, xycoords=child.get_bbox_patch(), xytext=start,
+                    textcoords=parent.get_bbox_patch(), arrowprops=arrow)
+
+    top = ax.text(0.5, 0.93, f"Randomised in the two core trials\nn = {n('randomised', 'total')}",
+                  ha="center", va="center", bbox=box, fontsize=11)
+    for x, (arm, code) in zip((0.22, 0.72), ARMS.items()):
+        allocated = ax.text(x, 0.72, f"{ARM_LABELS[arm]}\nallocated n = {n('randomised', code)}", ha="center",
+                            va="center", fontsize=11, bbox=dict(box, ec=ARM_COLORS[arm], lw=2.2))
+        connect(top, allocated)
+        discontinued = n("discontinued", code)
+        efficacy, adverse = n("discontinued_lack_of_efficacy", code), n("discontinued_adverse_event", code)
+        not_entered = n("randomised", code) - n("entered_lte", code)
+        completed = ax.text(x, 0.27, f"Completed five years\nn = {n('completed', code)}", ha="center",
+                            va="center", fontsize=11, bbox=box)
+        connect(allocated, completed)
+        left = ax.text(x + 0.05, 0.495,
+                       f"Discontinued n = {discontinued}\n  lack of efficacy: {efficacy}\n"
+                       f"  adverse event: {adverse}\n  other reasons: {discontinued - efficacy - adverse}\n"
+                       f"Did not enter the extension: {not_entered}",
+                       ha="left", va="center", fontsize=9.5, bbox=side)
+        ax.annotate("", xy=(0.0, 0.5), xycoords=left.get_bbox_patch(), xytext=(x, 0.495), textcoords="data",
+                    arrowprops=arrow)
+        analysed = ax.text(x, 0.07, f"Efficacy analysis (completers)\nn = {n('completed', code)}",
+                           ha="center", va="center", fontsize=10.5, bbox=dict(box, fc="0.93"))
+        connect(completed, analysed)
+    mark_synthetic(fig, synthetic)
+    return fig
+
+
+# ----------------------------------------------------------------------------- Fig. 2A-E
+def plot_durability(durations: pd.DataFrame, synthetic: bool = False):
+    """Kaplan-Meier curves of the duration of each response (one panel per endpoint of
+    :data:`analysis.durability.DURABILITY_ENDPOINTS`, lettered A-E) by arm, with 95%
+    confidence bands, censoring ticks and the numbers at risk under each panel."""
+    from lifelines.plotting import add_at_risk_counts
+
+    from analysis.durability import DURABILITY_ENDPOINTS, ENDPOINT_LABELS, fit_durability
+
+    set_house_style()
+    fig, axes = plt.subplots(3, 2, figsize=(12, 13.5))
+    horizon = max(12.0, float(np.ceil(durations["AVAL"].max() / 12) * 12)) if len(durations) else 60.0
+    for letter, endpoint, ax in zip("ABCDE", DURABILITY_ENDPOINTS, axes.flat):
+        data = durations[durations["PARAMCD"] == endpoint]
+        fits = fit_durability(data)
+        for arm, km in fits.items():
+            km.plot_survival_function(ax=ax, ci_show=True, ci_alpha=0.12, show_censors=True,
+                                      censor_styles={"ms": 6, "marker": "|"}, color=ARM_COLORS[arm], lw=2)
+        ax.set_title(f"{letter}  {ENDPOINT_LABELS[endpoint]}", fontsize=11)
+        ax.set_xlim(0, horizon)
+        ax.set_ylim(0, 1.05)
+        ax.set_xticks(np.arange(0, horizon + 1, 12))
+        ax.set_xlabel("Months since first response")
+        ax.set_ylabel("Still responding")
+        if ax.get_legend():
+            ax.get_legend().remove()
+        if fits:
+            add_at_risk_counts(*fits.values(), ax=ax, rows_to_show=["At risk"], xticks=list(np.arange(0, horizon + 1, 12)))
+        else:
+            ax.text(0.5, 0.5, "no responders", transform=ax.transAxes, ha="center", va="center", color="0.4")
+    legend_ax = axes.flat[5]
+    legend_ax.axis("off")
+    handles = [plt.Line2D([], [], color=ARM_COLORS[arm], lw=2.5, label=ARM_LABELS[arm]) for arm in ARMS]
+    handles.append(plt.Line2D([], [], color="0.3", marker="|", ls="", ms=9, label="Censored (response not lost)"))
+    legend_ax.legend(handles=handles, loc="center", fontsize=11)
+    fig.subplots_adjust(hspace=0.95, wspace=0.55, bottom=0.08, top=0.97)
+    mark_synthetic(fig, synthetic)
+    return fig
+
+
+# ----------------------------------------------------------------------------- Fig. 2F
+def plot_activity_clusters(clusters: pd.DataFrame, tests: pd.DataFrame, synthetic: bool = False):
+    """Stacked percentages of patients per DAS28-ESR activity category at each visit, one
+    panel per arm. Markers (p < :data:`FIGURE_ALPHA`, linear-by-linear test): ``*`` above a
+    combination-arm bar, different from MSC at that visit; ``#`` (MSC) and ``&``
+    (MSC+IFNG), different from the arm's own baseline."""
+    set_house_style()
+    visits = sorted(clusters["AVISITN"].unique())
+    fig, axes = plt.subplots(1, 2, figsize=(12, 5.2), sharey=True)
+    significant = tests[tests["p_value"] < FIGURE_ALPHA]
+    for ax, (arm, code) in zip(axes, ARMS.items()):
+        cells = clusters[clusters["arm"] == code]
+        bottom = np.zeros(len(visits))
+        for category, color in CATEGORY_COLORS.items():
+            pct = np.array([cells.loc[(cells["AVISITN"] == v) & (cells["category"] == category), "pct"].sum()
+                            for v in visits])
+            ax.bar(range(len(visits)), pct, bottom=bottom, color=color, edgecolor="white", lw=0.6,
+                   label=CATEGORY_LABELS[category], width=0.75)
+            bottom += pct
+        totals = [int(cells.loc[cells["AVISITN"] == v, "total"].max()) if (cells["AVISITN"] == v).any() else 0
+                  for v in visits]
+        for i, (visit, total) in enumerate(zip(visits, totals)):
+            marks = ""
+            if code == "msc_ifng" and ((significant["comparison"] == "between_arms")
+                                       & (significant["AVISITN"] == visit)).any():
+                marks += "*"
+            if ((significant["comparison"] == "vs_baseline") & (significant["arm"] == code)
+                    & (significant["AVISITN"] == visit)).any():
+                marks += "#" if code == "msc" else "&"
+            ax.text(i, 101.5, marks, ha="center", va="bottom", fontsize=12, fontweight="bold")
+            ax.text(i, -9, f"n={total}", ha="center", va="top", fontsize=8, color="0.35")
+        ax.set_xticks(range(len(visits)))
+        ax.set_xticklabels(["BL" if v == 0 else f"M{v}" for v in visits])
+        ax.set_ylim(0, 110)
+        ax.set_xlabel("Visit (months since transplantation)", labelpad=16)
+        ax.set_title(ARM_LABELS[arm], color=ARM_COLORS[arm])
+    axes[0].set_ylabel("Patients (%)")
+    handles, labels = axes[0].get_legend_handles_labels()
+    fig.legend(handles[::-1], labels[::-1], loc="center right", title="DAS28-ESR activity", fontsize=9)
+    fig.subplots_adjust(right=0.8, bottom=0.2, wspace=0.08)
+    mark_synthetic(fig, synthetic)
+    return fig
+
+
+# ----------------------------------------------------------------------------- longitudinal
+def plot_longitudinal(models: dict, synthetic: bool = False):
+    """Model-based mean change from baseline (95% CI) per arm over the visits, one panel
+    per outcome (``models``: outcome id -> fitted :class:`analysis.longitudinal.ChangeModel`)."""
+    from analysis.longitudinal import OUTCOMES, summarise_change_model
+
+    set_house_style()
+    summaries = {outcome: summarise_change_model(model) for outcome, model in models.items()}
+    fig, axes = plt.subplots(1, len(summaries), figsize=(12, 4.8))
+    axes = np.atleast_1d(axes)
+    for ax, (outcome, summary) in zip(axes, summaries.items()):
+        visits = sorted(summary["AVISITN"].unique())
+        dodge = max(visits) / 120  # keep the two arms' intervals apart
+        for k, (arm, code) in enumerate(ARMS.items()):
+            cell = summary[summary["arm"] == code].set_index("AVISITN").reindex(visits)
+            x = np.array(visits, dtype=float) + (k - 0.5) * dodge
+            ax.errorbar(x, cell["estimate"], yerr=[cell["estimate"] - cell["ci_low"], cell["ci_high"] - cell["estimate"]],
+                        color=ARM_COLORS[arm], marker="os"[k], ms=5, lw=1.8, capsize=2.5, label=ARM_LABELS[arm])
+        ax.axhline(0, color="0.6", lw=0.8, ls="--")
+        ax.set_xlim(0, max(visits) + 2)
+        ax.set_xticks(np.arange(0, max(visits) + 1, 12))
+        ax.set_xlabel("Months since transplantation")
+        ax.set_title(OUTCOMES[outcome][1], fontsize=11)
+        ax.set_ylabel("Mean change (95% CI)")
+    axes[0].legend(loc="lower left")
+    fig.tight_layout()
+    mark_synthetic(fig, synthetic)
+    return fig

@@ -1,0 +1,201 @@
+"""Sphinx extension of the book: run the notebooks, then print registry values in prose.
+
+Registered in ``_config.yml`` (``sphinx.local_extensions``). The work is done by
+:mod:`analysis.build`; this file only connects it to Sphinx:
+
+* ``config-inited``: validate and describe the dataset (an invalid dataset stops the build
+  here, before any notebook runs); put the dataset notice in the theme's announcement
+  banner, so every page shows it.
+* ``builder-inited``: execute the stale runs of ``book/runplan.yml`` and publish the
+  executed notebooks and the merged results registry (:func:`analysis.build.prepare_book`).
+* roles, resolved while the pages are read:
+
+  - ``{reg}`key``` or ``{reg}`key:.1f```: a value of the results registry, formatted by
+    :func:`analysis.presentation.format_value`; an unknown key is an error and fails the
+    build;
+  - ``{build}`fact```: a fact about this build (``dataset``, ``dataset_version``,
+    ``dataset_kind``, ``dataset_reason``, ``data_note``);
+  - ``{run}`parameter```: a parameter of the run whose executed notebook is this page;
+  - ``{repofile}`path```: a download link to a file of the repository.
+"""
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+from docutils import nodes
+from sphinx import addnodes
+from sphinx.application import Sphinx
+from sphinx.errors import SphinxError
+from sphinx.util import logging
+from sphinx.util.docutils import SphinxRole
+
+ROOT = Path(__file__).resolve().parents[2]
+if str(ROOT) not in sys.path:  # the repository's `analysis` package, whatever the working directory
+    sys.path.insert(0, str(ROOT))
+
+from analysis import build  # noqa: E402
+
+logger = logging.getLogger(__name__)
+
+
+class ReproduceError(SphinxError):
+    """Stops the build with the message of :class:`analysis.build.BuildError`."""
+
+    category = "Reproduction error"
+
+
+class registry_value(nodes.inline):
+    """A number printed from the results registry (HTML: ``<span class="reg" data-key=...>``)."""
+
+
+def visit_registry_value_html(self, node):
+    self.body.append(self.starttag(node, "span", "", CLASS="reg", **{"data-key": node["key"]}))
+
+
+def depart_registry_value_html(self, node):
+    self.body.append("</span>")
+
+
+def _state(env):
+    state = getattr(env.app, "reproduce_state", None)
+    if state is None:
+        raise ReproduceError("the notebooks have not been run (builder-inited did not complete)")
+    return state
+
+
+class _FailingRole(SphinxRole):
+    def fail(self, message: str, missing_key: str | None = None):
+        """Report an error at the role; a missing key is also recorded for the final check."""
+        if missing_key is not None:
+            store = getattr(self.env, "reproduce_missing", {})
+            store.setdefault(self.env.docname, []).append((self.lineno, missing_key))
+            self.env.reproduce_missing = store
+        msg = self.inliner.reporter.error(message, line=self.lineno)
+        return [self.inliner.problematic(self.rawtext, self.rawtext, msg)], [msg]
+
+
+class RegistryRole(_FailingRole):
+    """``{reg}`key[:spec]```: a registry value. On the page of an executed notebook the key
+    may name the run's parameters in braces (``{reg}`{prefix}.acr20.msc.year1.pct```), so one
+    notebook's prose serves all its runs."""
+
+    def run(self):
+        state = _state(self.env)
+        self.env.note_dependency(str(build.REGISTRY_FILE))
+        reference = self.text
+        if "{" in reference:
+            run = {r.page: r for r in state.runs}.get(self.env.docname)
+            if run is None:
+                return self.fail(f"{{reg}}: {reference!r} names run parameters, but this page is not a run's page")
+            self.env.note_dependency(str(build.RUNPLAN))
+            try:
+                reference = reference.format(**run.parameters)
+            except (KeyError, IndexError, ValueError) as err:
+                return self.fail(f"{{reg}}: cannot fill {reference!r} from the run's parameters ({err})", reference)
+        try:
+            text = build.render_registry_value(state.registry, reference)
+        except KeyError as err:
+            return self.fail(f"{{reg}}: {err.args[0]}", reference)
+        except ValueError as err:
+            return self.fail(f"{{reg}}: {err}")
+        return [registry_value(text, text, key=reference.partition(":")[0])], []
+
+
+class BuildFactRole(_FailingRole):
+    """``{build}`fact```: a fact about the dataset of this build."""
+
+    def run(self):
+        facts = build.build_facts(_state(self.env).dataset)
+        if self.text not in facts:
+            return self.fail(f"{{build}}: unknown fact {self.text!r}; known: {', '.join(facts)}", self.text)
+        return [nodes.Text(facts[self.text])], []
+
+
+class RunParameterRole(_FailingRole):
+    """``{run}`parameter```: a parameter of the run that produced this page."""
+
+    def run(self):
+        runs = {run.page: run for run in _state(self.env).runs}
+        run = runs.get(self.env.docname)
+        if run is None:
+            return self.fail(f"{{run}}: page {self.env.docname!r} is not an executed notebook of the run plan")
+        self.env.note_dependency(str(build.RUNPLAN))
+        try:
+            return [nodes.Text(build.describe_parameter(run, self.text))], []
+        except KeyError as err:
+            return self.fail(f"{{run}}: {err.args[0]}", self.text)
+
+
+class RepoFileRole(SphinxRole):
+    """``{repofile}`path```: a download link to a file of the repository (path from the
+    repository root); a file missing from this checkout is named without a link."""
+
+    def run(self):
+        rel = self.text.strip()
+        path = ROOT / rel
+        if not path.is_file():
+            return [nodes.literal(rel, rel), nodes.Text(" (not present in this checkout)")], []
+        here = Path(self.env.srcdir) / Path(self.env.docname).parent
+        target = os.path.relpath(path, here)
+        node = addnodes.download_reference(self.rawtext, "", nodes.literal(rel, rel), reftarget=target,
+                                           refdoc=self.env.docname, refdomain="", reftype="download",
+                                           refexplicit=True)
+        return [node], []
+
+
+def on_config_inited(app: Sphinx, config) -> None:
+    """Validate the dataset and set the dataset notice shown on every page."""
+    try:
+        dataset = build.inspect_dataset()
+    except build.BuildError as err:
+        raise ReproduceError(str(err)) from None
+    app.reproduce_dataset = dataset
+    options = dict(config.html_theme_options or {})
+    options["announcement"] = build.announcement_html(dataset)
+    config.html_theme_options = options
+    logger.info(f"[reproduce] dataset valid: {dataset.label}")
+
+
+def on_builder_inited(app: Sphinx) -> None:
+    """Run the stale notebooks and publish pages and registry (all or nothing)."""
+    runplan = Path(app.srcdir) / app.config.reproduce_runplan
+    try:
+        app.reproduce_state = build.prepare_book(app.reproduce_dataset, runplan, log=logger.info)
+    except build.BuildError as err:
+        raise ReproduceError(str(err)) from None
+
+
+def on_env_purge_doc(app, env, docname) -> None:
+    getattr(env, "reproduce_missing", {}).pop(docname, None)
+
+
+def on_env_merge_info(app, env, docnames, other) -> None:
+    store = getattr(env, "reproduce_missing", {})
+    store.update(getattr(other, "reproduce_missing", {}))
+    env.reproduce_missing = store
+
+
+def on_env_check_consistency(app, env) -> None:
+    """Fail the build (even without -W) when a page refers to a registry key that does not exist."""
+    missing = [f"{env.doc2path(doc, False)}:{line}: {key!r}"
+               for doc, items in sorted(getattr(env, "reproduce_missing", {}).items()) for line, key in items]
+    if missing:
+        raise ReproduceError("references to missing registry keys or build facts:\n" + "\n".join(missing))
+
+
+def setup(app: Sphinx) -> dict:
+    app.add_config_value("reproduce_runplan", "runplan.yml", "env")
+    app.connect("config-inited", on_config_inited)
+    app.connect("builder-inited", on_builder_inited)
+    app.connect("env-purge-doc", on_env_purge_doc)
+    app.connect("env-merge-info", on_env_merge_info)
+    app.connect("env-check-consistency", on_env_check_consistency)
+    app.add_node(registry_value, html=(visit_registry_value_html, depart_registry_value_html))
+    app.add_role("reg", RegistryRole())
+    app.add_role("build", BuildFactRole())
+    app.add_role("run", RunParameterRole())
+    app.add_role("repofile", RepoFileRole())
+    app.add_css_file("reproduce.css")
+    return {"version": "1", "parallel_read_safe": True, "parallel_write_safe": True, "env_version": 1}

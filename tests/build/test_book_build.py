@@ -1,0 +1,243 @@
+"""The book builds from a clean copy with warnings as errors, on every dataset of the session,
+and its pages hold every table, figure and registry number; the cache reruns only what an
+input change requires; an invalid dataset, a failing notebook or a missing registry key stop
+the build with a message that names the problem.
+"""
+from __future__ import annotations
+
+import html
+import math
+import os
+import re
+import shutil
+
+import nbformat
+import pytest
+import yaml
+from docutils.nodes import make_id
+
+from analysis import build as runner
+from analysis.contract import load_dataset
+from analysis.tables import compute_results
+
+from book_build_support import DATASETS, copy_built, copy_repository, run_build
+
+pytestmark = pytest.mark.slow
+MINIMAL = "tests/data/minimal"
+
+
+def toc_docnames(root) -> list[str]:
+    toc = yaml.safe_load((root / "_toc.yml").read_text())
+    names = [toc["root"]]
+    for part in toc["parts"]:
+        names += [chapter["file"] for chapter in part["chapters"]]
+    return names
+
+
+def plan(root) -> list[runner.Run]:
+    return runner.load_run_plan(root / "book" / "runplan.yml")
+
+
+def registry_of(result) -> dict[str, float]:
+    return runner.load_registry(result.root / "_build" / "results" / "results.csv")
+
+
+# ----------------------------------------------------------------------------- content
+@pytest.mark.parametrize("data_dir", DATASETS)
+def test_clean_build_succeeds_with_warnings_as_errors(built, data_dir):
+    """Test 1: `jupyter-book build book/ -W` from a copy without outputs exits 0, every run executed."""
+    result = built(data_dir)
+    assert "build succeeded" in result.output
+    assert result.executed() == sorted(r.id for r in plan(result.root))
+    print(f"clean build on {data_dir}: {result.seconds:.1f} s")
+
+
+@pytest.mark.parametrize("data_dir", DATASETS)
+def test_every_chapter_page_exists(built, data_dir):
+    """Test 2: one HTML page per entry of the table of contents."""
+    result = built(data_dir)
+    missing = [d for d in toc_docnames(result.root) if not (result.html / f"{d}.html").is_file()]
+    assert missing == []
+
+
+@pytest.mark.parametrize("data_dir", DATASETS)
+def test_every_table_and_figure_is_on_its_page_with_its_file(built, data_dir):
+    """Test 3: each artefact of the run plan is a numbered table (with a working CSV link) or a
+    figure with alt text and caption, on its run's page; the file the run wrote exists."""
+    result = built(data_dir)
+    for run in plan(result.root):
+        page = result.page(run.page)
+        for label, filename in run.artefacts.items():
+            assert (result.root / "book" / "generated" / run.id / filename).is_file(), (run.id, filename)
+            if label.startswith("tbl-"):
+                table = re.search(rf'<table[^>]*id="{make_id(label)}".*?</table>', page, re.S)
+                assert table, (run.id, label)
+                assert re.search(r'<span class="caption-number">Table \d+ </span>', table.group(0))
+                assert table.group(0).count("<tr") >= 3
+                link = re.search(rf'href="(\.\./_downloads/[0-9a-f]+/{re.escape(filename)})"', page)
+                assert link and (result.html / "generated" / link.group(1)).resolve().is_file(), (run.id, filename)
+            else:
+                figure = re.search(rf'<figure[^>]*id="{make_id(label)}".*?</figure>', page, re.S)
+                assert figure, (run.id, label)
+                assert re.search(r'<img alt="[^"]{40,}" src="[^"]+\.png"', figure.group(0))
+                assert re.search(r'<span class="caption-number">Figure \d+ </span>', figure.group(0))
+
+
+@pytest.mark.parametrize("data_dir", DATASETS)
+def test_no_unresolved_reference_or_registry_key_remains(built, data_dir):
+    """Test 4: no docutils error node, no raw role text, no unresolved cross-reference."""
+    result = built(data_dir)
+    for path in result.html.rglob("*.html"):
+        if path.name in ("genindex.html", "search.html"):
+            continue
+        text = path.read_text(encoding="utf-8")
+        body = re.search(r"<main.*?</main>", text, re.S)
+        body = re.sub(r"<code.*?</code>|<pre.*?</pre>", "", body.group(0) if body else text, flags=re.S)
+        for bad in ('class="problematic"', "system-message", "{reg}", "{numref}", "{build}", "{run}",
+                    "{glue", "{download}", "{doc}"):
+            assert bad not in body, (path.name, bad)
+        assert not re.search(r'<span class="reg" data-key="[^"]*">\s*</span>', body), path.name
+
+
+@pytest.mark.parametrize("data_dir", DATASETS)
+def test_title_page_numbers_equal_the_registry(built, data_dir):
+    """Test 5: every registry number of the title page prints the registry's value, and the
+    summary covers patients, patient-years, SAE rates, ACR20 and LDA at years 1 and 5 by arm."""
+    result = built(data_dir)
+    registry = registry_of(result)
+    shown = re.findall(r'<span class="reg" data-key="([^"]+)">([^<]*)</span>', result.page("intro"))
+    assert shown
+    keys = {k for k, _ in shown}
+    for arm in ("msc", "msc_ifng"):
+        for year in ("year1", "year5"):
+            assert {f"table3.acr20.{arm}.{year}.pct", f"table3.das28_lda.{arm}.{year}.pct"} <= keys
+        assert {f"table2.n.{arm}", f"table2.py.{arm}", f"table2.sae.{arm}.rate"} <= keys
+    # the page source is what says which format a reference asks for
+    source = (result.root / "book" / "intro.md").read_text()
+    references = dict((ref.partition(":")[0], ref) for ref in re.findall(r"\{reg\}`([^`]+)`", source))
+    for key, text in shown:
+        assert html.unescape(text) == runner.render_registry_value(registry, references[key]), key
+
+
+@pytest.mark.parametrize("data_dir", DATASETS)
+def test_merged_registry_equals_the_results_computed_without_notebooks(built, data_dir):
+    """Test 6: the notebooks' merged fragments hold exactly the values of compute_results (what
+    `make verify` writes) for the same dataset."""
+    result = built(data_dir)
+    merged = runner.read_registry(result.root / "_build" / "results" / "results.csv").set_index("key")
+    dataset = load_dataset(result.root / data_dir)
+    expected = compute_results(dataset).set_index("key")
+    assert sorted(merged.index) == sorted(expected.index)
+    for key in expected.index:
+        a, b = merged.at[key, "value"], expected.at[key, "value"]
+        assert (math.isnan(a) and math.isnan(b)) or a == b, key
+        assert merged.at[key, "method"] == expected.at[key, "method"], key
+
+
+@pytest.mark.parametrize("data_dir", DATASETS)
+def test_every_page_names_the_dataset(built, data_dir):
+    """Test 7: the announcement banner of every page names the dataset and, for a synthetic one,
+    says so; every figure caption of a synthetic build ends with the synthetic-data label."""
+    result = built(data_dir)
+    info = runner.describe_dataset(result.root / data_dir)
+    for docname in toc_docnames(result.root):
+        banner = re.search(r'bd-header-announcement__content">(.*?)</div>', result.page(docname), re.S)
+        assert banner and f"<code>{data_dir}</code> (version {info.fingerprint})" in banner.group(1), docname
+        assert ("synthetic data" in banner.group(1)) == info.synthetic, docname
+    if info.synthetic:
+        for run in plan(result.root):
+            for caption in re.findall(r"<figcaption>(.*?)</figcaption>", result.page(run.page), re.S):
+                assert "Synthetic data, not the trial’s." in caption, run.id
+
+
+# ----------------------------------------------------------------------------- cache
+def test_rebuild_with_nothing_changed_runs_no_notebook(built):
+    """Test 8: a second build executes nothing and re-reads no page."""
+    first = built(MINIMAL)
+    again = run_build(first.root, MINIMAL)
+    assert again.returncode == 0, again.output[-3000:]
+    assert again.executed() == []
+    assert f"{len(plan(first.root))} cached, 0 to execute" in again.output
+    assert re.search(r"updating environment: .*0 added, 0 changed, 0 removed", again.output)
+    print(f"rebuild with nothing changed: {again.seconds:.1f} s")
+
+
+def test_touching_a_dataset_file_without_changing_it_runs_nothing(built):
+    """Test 9: the cache is keyed on content, not on modification times."""
+    first = built(MINIMAL)
+    os.utime(first.root / MINIMAL / "visits.csv")
+    again = run_build(first.root, MINIMAL)
+    assert again.returncode == 0 and again.executed() == []
+
+
+def test_changing_one_dataset_file_reruns_only_the_runs_that_read_it(built, tmp_path):
+    """Test 10: editing medications.csv reruns the medication run only; the other pages stay."""
+    root = copy_built(built(MINIMAL), tmp_path / "repo")
+    meds = root / MINIMAL / "medications.csv"
+    meds.write_text(meds.read_text().replace("Methotrexate", "Methotrexate sodium", 1))
+    readers = sorted(r.id for r in plan(root) if "medications.csv" in r.inputs)
+    result = run_build(root, MINIMAL)
+    assert result.returncode == 0, result.output[-3000:]
+    assert result.executed() == readers == ["medications"]
+
+
+def test_changing_a_notebook_reruns_only_its_runs(built, tmp_path):
+    """Test 11: editing the efficacy notebook reruns its two runs (completers and NRI) only."""
+    root = copy_built(built(MINIMAL), tmp_path / "repo")
+    path = root / "book" / "notebooks" / "efficacy.ipynb"
+    nb = nbformat.read(path, as_version=4)
+    nb.cells[0].source += "\n\n(Edited.)"
+    nbformat.write(nb, path)
+    result = run_build(root, MINIMAL)
+    assert result.returncode == 0, result.output[-3000:]
+    assert result.executed() == ["efficacy_completers", "efficacy_nri"]
+
+
+# ----------------------------------------------------------------------------- failures
+def test_invalid_dataset_fails_before_any_notebook_runs(tmp_path):
+    """Test 12: a contract violation stops the build with the contract's message, exit != 0,
+    and no notebook is executed (no run is even planned)."""
+    root = copy_repository(tmp_path / "repo")
+    bad = root / "bad"
+    shutil.copytree(root / MINIMAL, bad)
+    subjects = bad / "subjects.csv"
+    subjects.write_text(subjects.read_text().replace(",MSC,F,45,", ",MSC+IFN,F,45,", 1))
+    result = run_build(root, "bad")
+    assert result.returncode != 0
+    assert "invalid dataset" in result.output
+    assert "subjects.csv: column ARM, line 2: must be one of MSC, MSC+IFNG (got 'MSC+IFN')" in result.output
+    assert "to execute" not in result.output and result.executed() == []
+    assert not (root / "_build" / "book-runs").exists()
+
+
+def test_failing_notebook_stops_the_build_and_names_the_cell(built, tmp_path):
+    """Test 13: a run whose notebook raises stops the build with the run, the notebook, the cell
+    number, its source and the error; the published pages and registry are left as they were."""
+    root = copy_built(built(MINIMAL), tmp_path / "repo")
+    nb = nbformat.v4.new_notebook()
+    params = nbformat.v4.new_code_cell('data_dir = ""\ndataset_files = []\nsynthetic = True\noutput_dir = ""')
+    params.metadata["tags"] = ["parameters"]
+    nb.cells = [nbformat.v4.new_markdown_cell("# Failing"), params,
+                nbformat.v4.new_code_cell("value = 1"), nbformat.v4.new_code_cell("value / 0")]
+    nbformat.write(nb, root / "book" / "notebooks" / "failing.ipynb")
+    with open(root / "book" / "runplan.yml", "a") as handle:
+        handle.write("\n  - id: failing\n    notebook: notebooks/failing.ipynb\n    inputs: [subjects.csv]\n")
+    registry = root / "_build" / "results" / "results.csv"
+    before = {p: p.stat().st_mtime_ns for p in [registry, *(root / "book" / "generated").rglob("*")] if p.is_file()}
+    result = run_build(root, MINIMAL)
+    assert result.returncode != 0
+    assert "notebook run 'failing' failed in cell 4 of book/notebooks/failing.ipynb" in result.output
+    assert "| value / 0" in result.output and "ZeroDivisionError: division by zero" in result.output
+    assert not (root / "book" / "generated" / "failing.ipynb").exists()
+    assert {p: p.stat().st_mtime_ns for p in before} == before
+
+
+def test_reference_to_a_missing_registry_key_fails_the_build(built, tmp_path):
+    """Test 14: even without -W, a {reg} key that is not in the registry fails the build and is named."""
+    root = copy_built(built(MINIMAL), tmp_path / "repo")
+    with open(root / "book" / "study.md", "a") as handle:
+        handle.write("\nA number that does not exist: {reg}`table9.nothing.msc.pct`.\n")
+    result = run_build(root, MINIMAL, warnings_as_errors=False)
+    assert result.returncode != 0
+    assert "no key 'table9.nothing.msc.pct' in the results registry" in result.output
+    assert "study.md" in result.output

@@ -1,0 +1,99 @@
+"""Unit tests of analysis.longitudinal: visit selection and the mixed model's estimates.
+
+With complete, balanced data and a saturated fixed part (one mean per arm x visit), the GLS
+estimate of each cell mean equals the observed cell mean, and its variance is
+(sigma_u^2 + sigma^2) / n under a random intercept (compound symmetry); the tests use these
+closed forms as the independent reference.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from analysis.longitudinal import (
+    filter_model_visits,
+    fit_change_model,
+    summarise_change_model,
+    summarise_fits,
+)
+
+
+def balanced() -> pd.DataFrame:
+    """4 patients per arm, visits 12 and 60, DAS28-ESR changes with patient effects."""
+    rng = np.random.default_rng(7)
+    rows = []
+    for i in range(8):
+        arm = "MSC" if i < 4 else "MSC+IFNG"
+        patient = rng.normal(0, 0.4)
+        for visit, shift in ((12, -1.0), (60, -1.3)):
+            value = shift + (-1.2 if arm == "MSC+IFNG" else 0.0) + patient + rng.normal(0, 0.2)
+            rows.append({"USUBJID": f"p{i}", "ARM": arm, "AVISITN": visit, "DAS28ESR_CHG": value,
+                         "HAQDI_CHG": value / 3})
+    return pd.DataFrame(rows)
+
+
+def test_visits_without_enough_patients_in_every_arm_are_dropped():
+    """Test 1: month 24 has one MSC patient -> dropped at min_per_arm = 2; missing values never count."""
+    frame = pd.DataFrame({"USUBJID": list("abcdefg"), "ARM": ["MSC"] * 3 + ["MSC+IFNG"] * 4,
+                          "AVISITN": [12, 12, 24, 12, 12, 24, 24],
+                          "DAS28ESR_CHG": [-1.0, -2.0, -1.5, -2.0, np.nan, -2.5, -3.0]})
+    kept = filter_model_visits(frame, "DAS28ESR_CHG", min_per_arm=2)
+    assert kept["AVISITN"].unique().tolist() == []  # month 12: IFNG has only 1 observed
+    kept = filter_model_visits(frame, "DAS28ESR_CHG", min_per_arm=1)
+    assert sorted(kept["AVISITN"].unique()) == [12, 24] and kept["DAS28ESR_CHG"].notna().all()
+
+
+def test_cell_means_equal_observed_means_in_a_balanced_design():
+    """Test 2: model-based arm x visit means = observed means (balanced, complete, saturated)."""
+    data = balanced()
+    summary = summarise_change_model(fit_change_model(data, "delta_das28_esr"))
+    observed = data.groupby(["ARM", "AVISITN"])["DAS28ESR_CHG"].mean()
+    for arm, code in (("MSC", "msc"), ("MSC+IFNG", "msc_ifng")):
+        for visit in (12, 60):
+            est = summary.query("arm == @code and AVISITN == @visit")["estimate"].item()
+            assert est == pytest.approx(observed[(arm, visit)], abs=1e-6)
+
+
+def test_difference_is_combination_minus_monotherapy():
+    """Test 3: the 'diff' row is the MSC+IFNG mean minus the MSC mean at the same visit."""
+    summary = summarise_change_model(fit_change_model(balanced(), "delta_das28_esr")).set_index(["arm", "AVISITN"])
+    for visit in (12, 60):
+        assert summary.loc[("diff", visit), "estimate"] == pytest.approx(
+            summary.loc[("msc_ifng", visit), "estimate"] - summary.loc[("msc", visit), "estimate"], abs=1e-10)
+        assert 0 <= summary.loc[("diff", visit), "p_value"] <= 1
+
+
+def test_standard_error_of_a_cell_mean_follows_compound_symmetry():
+    """Test 4: SE^2 of a cell mean = (var_patient + var_residual) / n with n = 4 patients."""
+    model = fit_change_model(balanced(), "delta_das28_esr")
+    total = float(model.result_.cov_re.iloc[0, 0]) + float(model.result_.scale)
+    summary = summarise_change_model(model)
+    se = summary.query("arm == 'msc' and AVISITN == 12")["se"].item()
+    assert se ** 2 == pytest.approx(total / 4, rel=1e-4)
+
+
+def test_confidence_interval_is_wald():
+    """Test 5: CI = estimate -/+ 1.959964 SE."""
+    summary = summarise_change_model(fit_change_model(balanced(), "delta_haq_di"))
+    row = summary.iloc[0]
+    assert row.ci_low == pytest.approx(row.estimate - 1.959964 * row.se, abs=1e-6)
+    assert row.ci_high == pytest.approx(row.estimate + 1.959964 * row.se, abs=1e-6)
+
+
+def test_fit_refuses_data_with_no_modelable_visit():
+    """Test 6: one patient per arm -> ValueError naming the outcome."""
+    frame = balanced().query("USUBJID in ['p0', 'p4']")
+    with pytest.raises(ValueError, match="delta_das28_esr"):
+        fit_change_model(frame, "delta_das28_esr")
+
+
+def test_fit_summary_reports_convergence_and_size():
+    """Test 7: one row per outcome with patients, observations and the converged flag."""
+    data = balanced()
+    models = {"delta_das28_esr": fit_change_model(data, "delta_das28_esr")}
+    table = summarise_fits(models)
+    assert table.loc["delta_das28_esr", "patients"] == 8
+    assert table.loc["delta_das28_esr", "observations"] == 16
+    assert table.loc["delta_das28_esr", "visits"] == "2 (months 12 to 60)"
+    assert bool(table.loc["delta_das28_esr", "converged"])
