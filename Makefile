@@ -1,6 +1,7 @@
 # Two commands on a fresh machine (Python 3.11, make, git):
 #   make book   -> .venv from the lock if missing, then `jupyter-book build book/`
-#   make test   -> same set-up, then the whole test suite
+#   make test   -> same set-up and the Debian packages of `make system-deps` (TeX Live, poppler,
+#                  Chromium; apt-get, as root), then the whole test suite
 # `make help` lists every target.
 
 SHELL := /bin/bash
@@ -19,7 +20,7 @@ export PATH := $(CURDIR)/$(BIN):$(PATH)
 export PYTHONHASHSEED := 0
 export MPLBACKEND := Agg
 
-.PHONY: help setup book test verify data lock clean
+.PHONY: help setup book test verify data lock clean pdf system-deps
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -41,8 +42,31 @@ setup: $(STAMP) ## Create .venv from requirements.lock (idempotent)
 book: $(STAMP) ## Build the book (HTML in _build/html) from DATA_DIR
 	jupyter-book build book/ -W
 
-test: $(STAMP) ## Run the whole test suite
+test: $(STAMP) system-deps ## Run the whole test suite
 	$(BIN)/python -m pytest
+
+pdf: $(STAMP) system-deps ## Build the book as a PDF (_build/latex/paper.pdf) from DATA_DIR
+	jupyter-book build book/ --builder pdflatex -W
+	@echo "PDF: _build/latex/paper.pdf"
+
+# Debian packages that `make pdf` (xelatex, latexmk, the FreeFont faces Sphinx sets for xelatex)
+# and the PDF and browser tests (pdftotext, headless Chromium at /usr/bin/chromium) need. Their
+# Depends are enough, so recommends are not installed.
+SYSTEM_PACKAGES := texlive-xetex texlive-latex-recommended texlive-latex-extra \
+	texlive-fonts-recommended latexmk fonts-freefont-otf poppler-utils chromium
+system-deps: ## Install the missing SYSTEM_PACKAGES with apt-get (root), or name them and fail
+	@missing=""; for pkg in $(SYSTEM_PACKAGES); do \
+	  [ "$$(dpkg-query -W -f='$${db:Status-Status}' "$$pkg" 2>/dev/null)" = installed ] || missing="$$missing $$pkg"; \
+	done; \
+	if [ -z "$$missing" ]; then exit 0; fi; \
+	if [ "$$(id -u)" != 0 ] || ! command -v apt-get >/dev/null; then \
+	  echo "error: missing system packages:$$missing (Debian names; install them with: apt-get install$$missing)" >&2; exit 1; \
+	fi; \
+	echo "system-deps: installing$$missing"; \
+	start=$$(date +%s); \
+	{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+	  $$missing >/dev/null; } || { echo "error: apt-get could not install:$$missing" >&2; exit 1; }; \
+	echo "system-deps: installed in $$(( $$(date +%s) - start )) s"
 
 verify: $(STAMP) ## Compare every published number with the one computed from DATA_DIR
 	$(BIN)/python -m analysis verify "$(DATA_DIR)"
@@ -55,6 +79,9 @@ lock: ## Re-pin every dependency from requirements.in (needs network); rewrites 
 clean: ## Remove build outputs (keeps .venv)
 	rm -rf _build .pytest_cache
 	find . -name __pycache__ -type d -prune -not -path './$(VENV)/*' -exec rm -rf {} +
+
+bench: $(STAMP) ## Time the book build (in a temp copy) and the analysis at 1k-100k patients -> _build/bench/
+	$(BIN)/python -m analysis.bench $(BENCH_ARGS)
 
 SEED ?= 20250617
 data: $(STAMP) ## Regenerate the synthetic cohort in data/synthetic/ (bit for bit, fixed seed)

@@ -23,8 +23,9 @@ Cache key
 A run's key is the SHA-256 of: the notebook file, the run's parameters (including the
 dataset directory and its synthetic flag), the content of every dataset file the run
 declares as an input (``inputs`` in the run plan) and of every non-CSV file of the dataset
-folder (README, marker), every file of the ``analysis`` package, ``requirements.lock``
-and :data:`RUNNER_VERSION`. Nothing changed: no notebook runs. One input changed: only the
+folder (README, marker), every file of the ``analysis`` package, ``requirements.lock``,
+the published-value registry (the ``*.csv`` of ``data/published``, which the reproduction
+report and the audit compare with) and :data:`RUNNER_VERSION`. Nothing changed: no notebook runs. One input changed: only the
 runs whose key covers it. Declared inputs are enforced: a notebook gets the dataset through
 :func:`load_run_dataset`, where every undeclared table raises on first use, so a wrong
 declaration fails loudly instead of leaving a stale cache entry.
@@ -66,6 +67,7 @@ from typing import Callable
 import pandas as pd
 
 from analysis import paths
+from analysis.reports import published_version
 from analysis.results import RESULT_COLUMNS, format_full, read_results, results_frame, write_results
 
 #: Bump to invalidate every cache entry (a change of this runner's contract with notebooks).
@@ -349,7 +351,8 @@ def run_parameters(run: Run, dataset: DatasetInfo, output_dir: str) -> dict:
             "output_dir": output_dir, **run.parameters}
 
 
-def compute_run_key(run: Run, dataset: DatasetInfo, analysis_hash: str, lock_hash: str) -> str:
+def compute_run_key(run: Run, dataset: DatasetInfo, analysis_hash: str, lock_hash: str,
+                    published_hash: str = "") -> str:
     """The cache key of a run (first 16 hex digits of a SHA-256; see the module notes).
 
     Examples
@@ -371,6 +374,7 @@ def compute_run_key(run: Run, dataset: DatasetInfo, analysis_hash: str, lock_has
         "dataset_other_files": {f: h for f, h in dataset.files.items() if f not in CONTRACT_FILES},
         "analysis": analysis_hash,
         "lock": lock_hash,
+        "published": published_hash,
     }
     return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:16]
 
@@ -762,9 +766,10 @@ def prepare_book(dataset: DatasetInfo, runplan: Path = RUNPLAN, workers: int | N
     runs = load_run_plan(runplan)
     analysis_hash = hash_tree(paths.ROOT / "analysis")
     lock_hash = hash_file(paths.ROOT / "requirements.lock")
+    published_hash = published_version()
     records = []
     for run in runs:
-        key = compute_run_key(run, dataset, analysis_hash, lock_hash)
+        key = compute_run_key(run, dataset, analysis_hash, lock_hash, published_hash)
         record = RunRecord(run, key, RUNS / run.id / key)
         meta = record.entry / "meta.json"
         if meta.is_file():

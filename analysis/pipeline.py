@@ -7,7 +7,8 @@ from pathlib import Path
 from analysis import paths
 from analysis.contract import DataContractError, load_dataset
 from analysis.published import load_published
-from analysis.results import write_results
+from analysis.reports import compute_report_results
+from analysis.results import results_frame, write_results
 from analysis.tables import compute_results
 from analysis.verify import build_reproduction, summarise_reproduction
 
@@ -26,8 +27,12 @@ def run_verify(data_dir: str | Path | None = None, results_dir: Path = paths.RES
         print(f"invalid dataset {directory}:\n{err}", file=sys.stderr)
         return 2
     results = compute_results(dataset)
-    reproduction = build_reproduction(load_published(), results)
-    write_results(results, results_dir / "results.csv")
+    published = load_published()
+    reproduction = build_reproduction(published, results)
+    # The same registry the book writes: the results and the report pages' rows.
+    report = compute_report_results(dataset, published, results)
+    write_results(results_frame([*results.to_dict("records"), *report.to_dict("records")]),
+                  results_dir / "results.csv")
     tmp = results_dir / "reproduction.csv.tmp"
     reproduction.to_csv(tmp, index=False, lineterminator="\n")
     tmp.replace(results_dir / "reproduction.csv")

@@ -600,3 +600,471 @@ def _md_escape(text: str) -> str:
     '\\\\* p < 0.001'
     """
     return text.replace("\\", "\\\\").replace("*", "\\*").replace("_", "\\_")
+
+
+# ----------------------------------------------------------------------------- report pages
+# The reproduction report, the consistency audit and the sensitivity pages. A status is
+# always printed as a word (its label); the colour of its badge only repeats the word, so the
+# tables read the same in print, in a screen reader and for colour-blind readers.
+
+#: Status -> (text colour, background) in the light and in the dark theme. Every pair has a
+#: contrast ratio of at least 7:1 (WCAG 2 level AAA for text; see :func:`contrast_ratio`).
+STATUS_COLOURS: dict[str, tuple[str, str, str, str]] = {
+    "match": ("#0d5524", "#e3f4e8", "#c9f0d4", "#143d22"),
+    "consistent": ("#0d5524", "#e3f4e8", "#c9f0d4", "#143d22"),
+    "mismatch": ("#8f1d14", "#fde4e2", "#ffd4cf", "#4a1510"),
+    "inconsistent": ("#8f1d14", "#fde4e2", "#ffd4cf", "#4a1510"),
+    "missing": ("#664d03", "#fff3cd", "#ffe8a3", "#3d3000"),
+    "undecidable": ("#3b4450", "#eceff3", "#dde3ea", "#2b3138"),
+    "documented": ("#1a3d7c", "#e4ecfa", "#d3e1fb", "#17284a"),
+}
+#: Published artefact (first key segment) -> how the reproduction report names it.
+ARTEFACT_LABELS: dict[str, str] = {
+    "disposition": "Patient disposition (Results text and Fig. 1)",
+    "table1": "Table 1, baseline characteristics",
+    "table2": "Table 2, adverse events",
+    "table3": "Table 3, efficacy",
+    "table4": "Table 4, medication",
+    "abstract": "Abstract",
+    "text": "Results text",
+    "discussion": "Discussion",
+}
+#: Audit family (:data:`analysis.audit.FAMILIES`) -> how the audit page names it.
+AUDIT_FAMILY_LABELS: dict[str, str] = {
+    "grim_percent": "Percentages against counts (GRIM)",
+    "sd_of_percent": "Standard deviations of percentages",
+    "event_rates": "Event rates, sub-rows and totals",
+    "fisher_table4": "Table 4 p-values (Fisher's exact test)",
+    "table3_markers": "Table 3 significance markers",
+    "grim_mean": "Means against sample sizes (GRIM, GRIMMER)",
+    "cross_artefact": "Agreement between tables, text and patient flow",
+    "nesting": "Nested response criteria",
+}
+
+
+def contrast_ratio(foreground: str, background: str) -> float:
+    """WCAG 2 contrast ratio of two ``#rrggbb`` colours, from 1 (none) to 21 (black on white).
+
+    Relative luminance ``L = 0.2126 R + 0.7152 G + 0.0722 B`` of the linearised sRGB channels;
+    ratio ``(L1 + 0.05) / (L2 + 0.05)`` with ``L1`` the lighter colour (WCAG 2.1, definitions
+    of *relative luminance* and *contrast ratio*).
+
+    Examples
+    --------
+    >>> round(contrast_ratio("#000000", "#ffffff"), 1)
+    21.0
+    >>> min(round(contrast_ratio(fg, bg), 1) for colours in STATUS_COLOURS.values()
+    ...     for fg, bg in (colours[:2], colours[2:])) >= 7
+    True
+    """
+    def luminance(colour: str) -> float:
+        channels = [int(colour.lstrip("#")[i:i + 2], 16) / 255 for i in (0, 2, 4)]
+        linear = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+        return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+    light, dark = sorted((luminance(foreground), luminance(background)), reverse=True)
+    return (light + 0.05) / (dark + 0.05)
+
+
+def status_stylesheet() -> str:
+    """CSS of the status badges (``span.status.status-<status>``) and of the status tables,
+    for the light and the dark theme of the book.
+
+    Examples
+    --------
+    >>> "span.status-mismatch { color: #8f1d14; background-color: #fde4e2; }" in status_stylesheet()
+    True
+    """
+    rules = ["span.status { display: inline-block; padding: 0 0.4em; border: 1px solid currentColor; "
+             "border-radius: 0.3em; font-weight: 600; white-space: nowrap; }",
+             "table.status-table td, table.status-table th { padding: 0.2rem 0.45rem; font-size: 0.85em; "
+             "vertical-align: top; }",
+             "table.status-table { table-layout: fixed; }",
+             "table.status-table code, table.status-table code span.pre { white-space: normal; "
+             "overflow-wrap: anywhere; }"]
+    for status, (fg, bg, dark_fg, dark_bg) in STATUS_COLOURS.items():
+        rules.append(f"span.status-{status} {{ color: {fg}; background-color: {bg}; }}")
+        rules.append(f'html[data-theme="dark"] span.status-{status} {{ color: {dark_fg}; background-color: {dark_bg}; }}')
+    return "\n".join(rules)
+
+
+def format_status(status: str) -> str:
+    """reStructuredText of a status badge: the status word in the role ``status-<status>``
+    that :func:`to_status_list_table` defines (HTML ``<span class="status status-<status>">``).
+
+    Examples
+    --------
+    >>> format_status("mismatch")
+    ':status-mismatch:`mismatch`'
+    """
+    if status not in STATUS_COLOURS:
+        raise ValueError(f"unknown status {status!r}; known: {', '.join(STATUS_COLOURS)}")
+    return f":status-{status}:`{status}`"
+
+
+def _rst_cell(text: str) -> str:
+    """A list-table cell's text, escaped, and protected from being read as a list marker.
+
+    Examples
+    --------
+    >>> _rst_cell("1. first"), _rst_cell("- x"), _rst_cell("a_b")
+    ('\\\\ 1. first', '\\\\ - x', 'a\\\\_b')
+    """
+    import re
+
+    text = _rst_escape(" ".join(str(text).split()))
+    if re.match(r"^(\d+|[A-Za-z#]|[ivxlcdm]+)[.)]\s|^\(\w+\)\s|^[-+•]\s", text):
+        text = "\\ " + text
+    return text
+
+
+#: Relative width of a status-table column, by column name (1 for any other column).
+STATUS_TABLE_WIDTHS: dict[str, int] = {"Key": 5, "Check": 5, "Where printed": 6, "Evidence": 10, "Reason": 6,
+                                       "Family": 3, "Published": 3, "Reproduced": 3, "Status": 3}
+
+
+def to_status_list_table(table: pd.DataFrame, caption: str, label: str, status_column: str = "status",
+                         literal_columns: tuple[str, ...] = ()) -> str:
+    """``table`` as a numbered reStructuredText list table whose ``status_column`` cells are
+    badges (:func:`format_status`); the columns' names are the header row, cells in
+    ``literal_columns`` print as code. The roles of the badges are defined first; column
+    widths follow :data:`STATUS_TABLE_WIDTHS`.
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"Key": ["t.a"], "Status": ["match"]})
+    >>> print(to_status_list_table(t, "Cap", "tbl-x", "Status", ("Key",)))  # doctest: +ELLIPSIS
+    .. role:: status-match
+       :class: status status-match
+    <BLANKLINE>
+    .. list-table:: Cap
+       :name: tbl-x
+       :header-rows: 1
+       :class: status-table
+       :widths: 5 3
+       :width: 100%
+    <BLANKLINE>
+       * - Key
+         - Status
+       * - ``t.a``
+         - :status-match:`match`
+    """
+    statuses = list(dict.fromkeys(table[status_column]))
+    lines = []
+    for status in statuses:
+        lines += [f".. role:: status-{status}", f"   :class: status status-{status}", ""]
+    widths = " ".join(str(STATUS_TABLE_WIDTHS.get(c, 1)) for c in table.columns)
+    lines += [f".. list-table:: {_rst_escape(caption)}", f"   :name: {label}", "   :header-rows: 1",
+              "   :class: status-table", f"   :widths: {widths}", "   :width: 100%", ""]
+    header = [_rst_cell(c) for c in table.columns]
+    lines += ["   * - " + header[0], *("     - " + h for h in header[1:])]
+    for record in table.itertuples(index=False):
+        cells = []
+        for column, value in zip(table.columns, record):
+            text = "" if value is None or (isinstance(value, float) and math.isnan(value)) else str(value)
+            if column == status_column:
+                cells.append(format_status(text))
+            elif column in literal_columns and text:
+                cells.append(f"``{text}``")
+            else:
+                cells.append(_rst_cell(text))
+        lines += [("   * - " + cells[0]).rstrip(), *(("     - " + c).rstrip() for c in cells[1:])]
+    return "\n".join(lines)
+
+
+def show_status_table(table: pd.DataFrame, csv_path: Path, caption: str, label: str, status_column: str = "status",
+                      literal_columns: tuple[str, ...] = (), footnotes: tuple[str, ...] = (), data_note: bool = True):
+    """Write ``table`` as CSV and return the Markdown the notebook displays: the badge
+    stylesheet (:func:`status_stylesheet`, HTML only), the numbered list table
+    (:func:`to_status_list_table`), footnotes, the CSV link and, unless ``data_note`` is
+    false (a table of the published numbers alone), the synthetic-data label, as
+    :func:`show_table` does for the paper's tables."""
+    from IPython.display import Markdown
+
+    csv_path = Path(csv_path)
+    csv_path.parent.mkdir(parents=True, exist_ok=True)
+    table.to_csv(csv_path, index=False, lineterminator="\n")
+    style = "\n".join("      " + line for line in status_stylesheet().splitlines())
+    rst = to_status_list_table(table, caption, label, status_column, literal_columns)
+    notes = "\n\n".join(_md_escape(note) for note in footnotes)
+    text = (f"```{{eval-rst}}\n.. raw:: html\n\n   <style>\n{style}\n   </style>\n\n{rst}\n```\n\n{notes}\n\n"
+            f"{{download}}`Download this table as CSV <{csv_path.parent.name}/{csv_path.name}>`"
+            + (" {build}`data_note`" if data_note else "") + "\n")
+    return Markdown(text)
+
+
+def layout_reproduction_section(reproduction: pd.DataFrame, artefact: str) -> pd.DataFrame:
+    """The rows of one published artefact in the comparison of
+    :func:`analysis.verify.build_reproduction`, as the report prints them: key, where the value
+    is printed, the value as printed, the reproduced value as it would be printed, the status
+    and, when the artefact has a documented discrepancy, a column with its reason.
+
+    Examples
+    --------
+    >>> rep = pd.DataFrame({"key": ["t.a", "u.b"], "artefact": ["t", "u"], "source": ["T, row a", "U"],
+    ...     "published": ["2.47", "1"], "reproduced": ["2.47", ""], "status": ["match", "missing"],
+    ...     "reason": ["", ""]})
+    >>> layout_reproduction_section(rep, "u")
+       Key Where printed Published Reproduced   Status
+    0  u.b             U         1          –  missing
+    """
+    rows = reproduction[reproduction["artefact"] == artefact]
+    if rows.empty:
+        raise ValueError(f"no published value of artefact {artefact!r} in the comparison")
+    table = pd.DataFrame({"Key": rows["key"], "Where printed": rows["source"], "Published": rows["published"],
+                          "Reproduced": [r if r != "" else MISSING for r in rows["reproduced"]],
+                          "Status": rows["status"]}).reset_index(drop=True)
+    if (rows["status"] == "documented").any():
+        table["Reason"] = list(rows["reason"])
+    return table
+
+
+def layout_audit_family(audit: pd.DataFrame, family: str) -> pd.DataFrame:
+    """The checks of one audit family (:func:`analysis.audit.audit_published`): check id,
+    status, evidence; inconsistent checks first, then undecidable, then consistent (each in
+    the audit's order).
+
+    Examples
+    --------
+    >>> audit = pd.DataFrame({"check_id": ["a.1", "a.2"], "family": ["f", "f"], "keys": ["k", "k"],
+    ...     "status": ["consistent", "inconsistent"], "evidence": ["ok", "11 vs 9"]})
+    >>> layout_audit_family(audit, "f")
+         Check        Status Evidence
+    0      a.2  inconsistent  11 vs 9
+    1      a.1    consistent       ok
+    """
+    order = {"inconsistent": 0, "undecidable": 1, "consistent": 2}
+    rows = audit[audit["family"] == family]
+    if rows.empty:
+        raise ValueError(f"no check of family {family!r} in the audit")
+    rows = rows.assign(_order=rows["status"].map(order)).sort_values("_order", kind="stable")
+    return pd.DataFrame({"Check": rows["check_id"], "Status": rows["status"],
+                         "Evidence": rows["evidence"]}).reset_index(drop=True)
+
+
+def _status_count_table(v: dict, prefix: str, groups: list[str], labels: dict[str, str], statuses: tuple[str, ...],
+                        total: str, stub: str, all_label: str) -> PaperTable:
+    columns = [*statuses, total]
+    rows = [Row(labels.get(g, g), [format_number(v[f"{prefix}.{g}.{s}.n"], 0) for s in columns]) for g in groups]
+    rows.append(Row(all_label, [format_number(v[f"{prefix}.summary.{s}.n"], 0) for s in columns]))
+    return PaperTable(stub, [("", [c.capitalize() for c in columns])], rows)
+
+
+def layout_reproduction_summary(registry: pd.DataFrame | dict, published_version: str | None = None) -> PaperTable:
+    """Counts of published values per artefact and status (``reproduction.*`` keys of
+    :func:`analysis.reports.registry_reproduction`): the table ``make verify`` prints. With
+    ``published_version`` (:func:`analysis.reports.published_version`), a footnote names the
+    version of the published registry compared with."""
+    from analysis.verify import STATUSES
+
+    v = _as_dict(registry)
+    groups = [k.split(".")[1] for k in _keys_with(v, r"reproduction\.[a-z0-9_]+\.published\.n")
+              if k != "reproduction.summary.published.n"]
+    table = _status_count_table(v, "reproduction", groups, ARTEFACT_LABELS, STATUSES, "published",
+                                "Published artefact", "All published values")
+    table.footnotes = ["match: the reproduced value prints as the published one; mismatch: it does not; "
+                       "missing: nothing was computed under the key; documented: no match, for a reason "
+                       "recorded with the published value."]
+    if published_version:
+        table.footnotes.append(f"Published values: data/published, version {published_version}.")
+    return table
+
+
+def layout_audit_summary(registry: pd.DataFrame | dict) -> PaperTable:
+    """Consistency checks per family and status (``audit.*`` keys of
+    :func:`analysis.reports.registry_audit`)."""
+    from analysis.audit import STATUSES
+
+    v = _as_dict(registry)
+    groups = [k.split(".")[1] for k in _keys_with(v, r"audit\.[a-z0-9_]+\.checks\.n") if k != "audit.summary.checks.n"]
+    table = _status_count_table(v, "audit", groups, AUDIT_FAMILY_LABELS, STATUSES, "checks",
+                                "Family of checks", "All checks")
+    table.footnotes = ["consistent: the printed numbers agree; inconsistent: they cannot all be right as "
+                       "printed; undecidable: the printed precision cannot settle the question."]
+    return table
+
+
+def _estimate_ci(v: dict, base: str, stat: str, low: str, high: str, decimals: int = 2) -> str:
+    return (f"{format_number(v[f'{base}.{stat}'], decimals)} ({format_number(v[f'{base}.{low}'], decimals)} to "
+            f"{format_number(v[f'{base}.{high}'], decimals)})")
+
+
+def layout_safety_rates(registry: pd.DataFrame | dict) -> PaperTable:
+    """Table 2's event rates with exact (Garwood) 95% CIs, and the rate ratio MSC vs
+    MSC+IFN-γ with its exact conditional 95% CI and p-value, row by row (``table2.*`` and
+    ``safety_sensitivity.*`` keys)."""
+    from analysis.safety import TABLE2_ROWS
+
+    v = _as_dict(registry)
+    groups = [(f"{ARM_COLUMN_LABELS[code]} (PY = {format_number(v[f'table2.py.{code}'], 2)})",
+               ["Events", "ER per 100 PY (95% CI)"]) for code in ARMS.values()]
+    groups.append(("MSCs vs MSCs + IFN-γ", ["Rate ratio (95% CI)", "p"]))
+    rows = []
+    for row, label, _block, _terms in TABLE2_ROWS:
+        cells = []
+        for code in ARMS.values():
+            base = f"table2.{row}.{code}"
+            cells += [format_number(v[f"{base}.events"], 0), _estimate_ci(v, base, "rate", "rate_low", "rate_high")]
+        base = f"safety_sensitivity.{row}"
+        cells += [_estimate_ci(v, base, "rate_ratio", "rate_ratio_low", "rate_ratio_high"), format_p(v[f"{base}.p"])]
+        rows.append(Row(label, cells, level=TABLE2_LEVELS.get(row, 0)))
+    notes = ["ER, events per 100 patient-years (PY), every event counted; 95% CI, exact Poisson (Garwood) "
+             "interval. Rate ratio: ER with MSCs alone divided by ER with MSCs + IFN-γ; its 95% CI and "
+             "two-sided p are exact, conditional on the total number of events (binomial). – where no "
+             "event occurred in the comparison arm; ∞ where the interval is unbounded."]
+    return PaperTable("Adverse event", groups, rows, notes)
+
+
+def layout_incidence(registry: pd.DataFrame | dict) -> PaperTable:
+    """Exposure-adjusted incidence per Table 2 row and arm: patients with the event, patient-
+    years at risk (to the first event) and incidence per 100 PY with its exact 95% CI
+    (``safety_sensitivity.<row>.<arm>.*`` keys; deaths have no row)."""
+    from analysis.safety import TABLE2_ROWS
+
+    v = _as_dict(registry)
+    groups = [(f"{ARM_COLUMN_LABELS[code]} (N = {format_number(v[f'table2.n.{code}'], 0)})",
+               ["Patients", "PY at risk", "Incidence per 100 PY (95% CI)"]) for code in ARMS.values()]
+    rows = []
+    for row, label, block, _terms in TABLE2_ROWS:
+        if block == "subjects":
+            continue
+        cells = []
+        for code in ARMS.values():
+            base = f"safety_sensitivity.{row}.{code}"
+            cells += [format_number(v[f"{base}.patients"], 0), format_number(v[f"{base}.py_at_risk"], 2),
+                      _estimate_ci(v, base, "eair", "eair_low", "eair_high")]
+        rows.append(Row(label, cells, level=TABLE2_LEVELS.get(row, 0)))
+    notes = ["Patients with at least one such event; a patient is at risk from the transplantation to the "
+             "first such event, or to the last safety assessment without one. Incidence: 100 × patients / "
+             "PY at risk, exact Poisson (Garwood) 95% CI."]
+    return PaperTable("Adverse event", groups, rows, notes)
+
+
+def layout_sae_without_covid(registry: pd.DataFrame | dict) -> PaperTable:
+    """Serious adverse events with and without those caused by SARS-CoV-2: events and rate per
+    100 PY by arm (``table2.sae.*`` and ``safety.sae_noncovid.*`` keys)."""
+    v = _as_dict(registry)
+    groups = [(ARM_COLUMN_LABELS[code], ["Events", "ER per 100 PY"]) for code in ARMS.values()]
+    rows = []
+    for label, prefix in (("All serious adverse events", "table2.sae"),
+                          ("Serious adverse events other than COVID-19", "safety.sae_noncovid")):
+        cells = []
+        for code in ARMS.values():
+            cells += [format_number(v[f"{prefix}.{code}.events"], 0), format_number(v[f"{prefix}.{code}.rate"], 2)]
+        rows.append(Row(label, cells))
+    notes = ["COVID-19 events: the preferred terms of analysis.safety.COVID_TERMS; the patient-years are "
+             "those of Table 2."]
+    return PaperTable("Events", groups, rows, notes)
+
+
+def layout_dropouts(registry: pd.DataFrame | dict) -> PaperTable:
+    """Baseline characteristics of the completers and of the patients who discontinued, with
+    the test of each (``baseline_dropouts.*`` keys of
+    :func:`analysis.reports.registry_dropout_table`); decimals as in Table 1."""
+    from analysis.baseline import BINARY_ITEMS, CONTINUOUS_ITEMS
+
+    v = _as_dict(registry)
+    decimals = {item: dec[0] for item, _label, kind, dec in TABLE1_ROWS if kind == "mean_sd"}
+    rows = []
+    for item, (_column, label, unit) in CONTINUOUS_ITEMS.items():
+        base = f"baseline_dropouts.{item}"
+        text = label.removeprefix("Mean ") + (f" ({unit})" if unit else "") + ", mean"
+        rows.append(Row(text[0].upper() + text[1:], [
+            format_number(v[f"{base}.completers.mean"], decimals.get(item, 2)),
+            format_number(v[f"{base}.discontinued.mean"], decimals.get(item, 2)),
+            "Welch's t-test", format_p(v[f"{base}.total.p"])]))
+    for item, (_column, _positive, label, _printed) in BINARY_ITEMS.items():
+        base = f"baseline_dropouts.{item}"
+        rows.append(Row(f"{label}, %", [format_number(v[f"{base}.completers.pct"], 1),
+                                        format_number(v[f"{base}.discontinued.pct"], 1),
+                                        "Fisher's exact test", format_p(v[f"{base}.total.p"])]))
+    notes = ["All randomised patients, both arms pooled. Two-sided p-values, not corrected for the number "
+             "of comparisons; – where a group has no patient with the value."]
+    return PaperTable("Baseline characteristic", [("", ["Completers", "Discontinued", "Test", "p"])], rows, notes)
+
+
+def layout_nri_comparison(registry: pd.DataFrame | dict, prefix: str = "sensitivity_nri") -> PaperTable:
+    """Response rates of the completers (``table3.*``, the paper's analysis) beside those of all
+    randomised patients with non-responder imputation (keys under ``prefix``), by arm and year,
+    with the between-arm p-value of each analysis."""
+    v = _as_dict(registry)
+    groups = [(ARM_COLUMN_LABELS[code], [f"Completers (N = {format_number(v[f'table3.n.{code}'], 0)})",
+                                         f"NRI (N = {format_number(v[f'{prefix}.n.{code}'], 0)})"])
+              for code in ARMS.values()]
+    groups.append(("Between arms, p", ["Completers", "NRI"]))
+    rows = []
+    for endpoint, label in TABLE3_ROWS.items():
+        if endpoint.startswith("delta_"):
+            continue
+        rows.append(Row(label.split(",")[0] + ", % of patients", [], group=True))
+        for tp in TIMEPOINTS:
+            cells = []
+            for code in ARMS.values():
+                cells += [format_number(v[f"table3.{endpoint}.{code}.{tp}.pct"], 1),
+                          format_number(v[f"{prefix}.{endpoint}.{code}.{tp}.pct"], 1)]
+            cells += [format_p(v[f"table3.{endpoint}.{tp}.p"]), format_p(v[f"{prefix}.{endpoint}.{tp}.p"])]
+            rows.append(Row(TIMEPOINT_LABELS[tp], cells, level=1))
+    notes = ["Completers: percentage of the completers assessed at the visit. NRI: percentage of all "
+             "randomised patients of the arm, counting a patient without an observed response as a "
+             "non-responder. p: Pearson's χ² test without continuity correction."]
+    return PaperTable("Response and year", groups, rows, notes)
+
+
+def layout_audit_findings(audit: pd.DataFrame, status: str = "inconsistent") -> pd.DataFrame:
+    """Every check of the audit with ``status``, across families: check id, family, status,
+    evidence (the audit's order).
+
+    Examples
+    --------
+    >>> audit = pd.DataFrame({"check_id": ["a.1", "b.1"], "family": ["grim_percent", "event_rates"],
+    ...     "keys": ["k", "k"], "status": ["consistent", "inconsistent"], "evidence": ["ok", "11 vs 9"]})
+    >>> layout_audit_findings(audit)
+      Check                            Family        Status Evidence
+    0   b.1  Event rates, sub-rows and totals  inconsistent  11 vs 9
+    """
+    rows = audit[audit["status"] == status]
+    return pd.DataFrame({"Check": rows["check_id"], "Family": [AUDIT_FAMILY_LABELS.get(f, f) for f in rows["family"]],
+                         "Status": rows["status"], "Evidence": rows["evidence"]}).reset_index(drop=True)
+
+
+def show_reproduction_section(reproduction: pd.DataFrame, artefact: str, output_dir: Path):
+    """The table of one published artefact on the reproduction page
+    (:func:`layout_reproduction_section`), labelled ``tbl-reproduction-<artefact>`` and
+    downloadable as ``reproduction_<artefact>.csv`` (the run plan names both)."""
+    return show_status_table(layout_reproduction_section(reproduction, artefact),
+                             Path(output_dir) / f"reproduction_{artefact}.csv",
+                             caption=f"{ARTEFACT_LABELS.get(artefact, artefact)}: published and reproduced values",
+                             label=f"tbl-reproduction-{artefact}", status_column="Status", literal_columns=("Key",),
+                             footnotes=("Published: the value as the article prints it. Reproduced: the value "
+                                        "computed from this build's dataset, written with the same number of "
+                                        "decimals (a p-value beyond the printed bound as that bound).",))
+
+
+def show_audit_family(audit: pd.DataFrame, family: str, output_dir: Path):
+    """The table of one family of consistency checks (:func:`layout_audit_family`),
+    labelled ``tbl-audit-<family>`` and downloadable as ``audit_<family>.csv``."""
+    return show_status_table(layout_audit_family(audit, family), Path(output_dir) / f"audit_{family}.csv",
+                             caption=f"Consistency checks: {AUDIT_FAMILY_LABELS.get(family, family)}",
+                             label=f"tbl-audit-{family}", status_column="Status", literal_columns=("Check",),
+                             data_note=False)
+
+
+def show_download(path: Path, text: str):
+    """A download link to a file a run wrote into its output folder (relative to the executed
+    notebook, as in :func:`show_table`)."""
+    from IPython.display import Markdown
+
+    path = Path(path)
+    return Markdown(f"{{download}}`{text} <{path.parent.name}/{path.name}>`")
+
+
+def show_published_table(table: PaperTable, csv_path: Path, caption: str, label: str):
+    """:func:`show_table` for a table computed from the published numbers alone (the
+    consistency audit): the same output without the synthetic-data label, since no number of
+    the table comes from the build's dataset."""
+    from IPython.display import Markdown
+
+    text, note = show_table(table, csv_path, caption, label).data, " {build}`data_note`"
+    if note not in text:
+        raise RuntimeError("show_table no longer prints the data-note role; update show_published_table")
+    return Markdown(text.replace(note, ""))

@@ -150,10 +150,9 @@ def summarise_reproduction(reproduction: pd.DataFrame) -> str:
     <BLANKLINE>
     verify: 1 of 2 published values reproduced (1 documented, listed above)
     """
-    counts = (reproduction.groupby(["artefact", "status"], sort=False).size()
-              .unstack(fill_value=0).reindex(columns=list(STATUSES), fill_value=0))
-    counts = counts.reindex(list(dict.fromkeys(reproduction["artefact"])))
-    counts.loc["all"] = counts.sum()
+    from analysis.reports import count_statuses
+
+    counts = count_statuses(reproduction, STATUSES, "artefact")
     lines = [f"{'artefact':<12}" + "".join(f"{s:>11}" for s in STATUSES)]
     lines += [f"{a:<12}" + "".join(f"{int(counts.loc[a, s]):>11}" for s in STATUSES) for a in counts.index]
     problems = reproduction[reproduction["status"] != "match"]

@@ -17,10 +17,14 @@ Registered in ``_config.yml`` (``sphinx.local_extensions``). The work is done by
     ``dataset_kind``, ``dataset_reason``, ``data_note``);
   - ``{run}`parameter```: a parameter of the run whose executed notebook is this page;
   - ``{repofile}`path```: a download link to a file of the repository.
+* the PDF (LaTeX builder): the dataset notice as the LaTeX macro ``\datasetnotice`` for the
+  title page, and :class:`LongTablesInLatex` for the tables a page cannot hold.
 """
 from __future__ import annotations
 
+import html
 import os
+import re
 import sys
 from pathlib import Path
 
@@ -28,7 +32,8 @@ from docutils import nodes
 from sphinx import addnodes
 from sphinx.application import Sphinx
 from sphinx.errors import SphinxError
-from sphinx.util import logging
+from sphinx.transforms.post_transforms import SphinxPostTransform
+from sphinx.util import logging, texescape
 from sphinx.util.docutils import SphinxRole
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -145,6 +150,29 @@ class RepoFileRole(SphinxRole):
         return [node], []
 
 
+class LongTablesInLatex(SphinxPostTransform):
+    """LaTeX only (the HTML is not affected): tables that would not fit the page.
+
+    * A table with given column widths (rows of text, such as the report's status tables) is
+      set as a ``longtable``, which breaks across pages; as a ``tabular`` it would run off the
+      bottom of the page.
+    * A table of more than 30 rows, which Sphinx always sets as a ``longtable``, keeps its
+      column widths (from its colspecs) so that its cells wrap; without them Sphinx gives the
+      ``longtable`` unbreakable ``l`` columns, which run off the right edge of the page.
+    """
+
+    default_priority = 200
+    formats = ("latex",)
+
+    def run(self, **kwargs) -> None:
+        for table in self.document.findall(nodes.table):
+            classes = table["classes"]
+            if "colwidths-given" in classes and "longtable" not in classes:
+                classes.append("longtable")
+            elif len(list(table.findall(nodes.row))) > 30 and "colwidths-given" not in classes:
+                classes.append("colwidths-given")
+
+
 def on_config_inited(app: Sphinx, config) -> None:
     """Validate the dataset and set the dataset notice shown on every page."""
     try:
@@ -155,6 +183,14 @@ def on_config_inited(app: Sphinx, config) -> None:
     options = dict(config.html_theme_options or {})
     options["announcement"] = build.announcement_html(dataset)
     config.html_theme_options = options
+    # The PDF has no banner: the same words, as LaTeX, become the macro \datasetnotice, which
+    # its title page prints (the LaTeX preamble in _config.yml).
+    texescape.init()
+    words = html.unescape(re.sub(r"<[^>]+>", "", options["announcement"]))
+    notice = texescape.escape(words, config.latex_engine)
+    latex = dict(config.latex_elements or {})
+    latex["preamble"] = latex.get("preamble", "") + "\n\\newcommand{\\datasetnotice}{" + notice + "}\n"
+    config.latex_elements = latex
     logger.info(f"[reproduce] dataset valid: {dataset.label}")
 
 
@@ -185,6 +221,19 @@ def on_env_check_consistency(app, env) -> None:
         raise ReproduceError("references to missing registry keys or build facts:\n" + "\n".join(missing))
 
 
+def on_html_page_context(app, pagename, templatename, context, doctree) -> None:
+    """Keep one of equal scripts: Sphinx 7.4 lists an inline script added after the builder
+    started twice (sphinx-thebe's configuration, as file name None and ''), which logs a
+    redeclaration error in the browser."""
+    scripts, seen = [], set()
+    for script in context.get("script_files", []):
+        key = (getattr(script, "filename", script) or "", tuple(sorted(getattr(script, "attributes", {}).items())))
+        if key not in seen:
+            seen.add(key)
+            scripts.append(script)
+    context["script_files"] = scripts
+
+
 def setup(app: Sphinx) -> dict:
     app.add_config_value("reproduce_runplan", "runplan.yml", "env")
     app.connect("config-inited", on_config_inited)
@@ -192,10 +241,12 @@ def setup(app: Sphinx) -> dict:
     app.connect("env-purge-doc", on_env_purge_doc)
     app.connect("env-merge-info", on_env_merge_info)
     app.connect("env-check-consistency", on_env_check_consistency)
+    app.connect("html-page-context", on_html_page_context)
     app.add_node(registry_value, html=(visit_registry_value_html, depart_registry_value_html))
     app.add_role("reg", RegistryRole())
     app.add_role("build", BuildFactRole())
     app.add_role("run", RunParameterRole())
     app.add_role("repofile", RepoFileRole())
+    app.add_post_transform(LongTablesInLatex)
     app.add_css_file("reproduce.css")
     return {"version": "1", "parallel_read_safe": True, "parallel_write_safe": True, "env_version": 1}

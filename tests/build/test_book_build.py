@@ -12,12 +12,15 @@ import re
 import shutil
 
 import nbformat
+import pandas as pd
 import pytest
 import yaml
 from docutils.nodes import make_id
 
 from analysis import build as runner
 from analysis.contract import load_dataset
+from analysis.published import load_published
+from analysis.reports import compute_report_results
 from analysis.tables import compute_results
 
 from book_build_support import DATASETS, copy_built, copy_repository, run_build
@@ -121,12 +124,14 @@ def test_title_page_numbers_equal_the_registry(built, data_dir):
 
 @pytest.mark.parametrize("data_dir", DATASETS)
 def test_merged_registry_equals_the_results_computed_without_notebooks(built, data_dir):
-    """Test 6: the notebooks' merged fragments hold exactly the values of compute_results (what
-    `make verify` writes) for the same dataset."""
+    """Test 6: the notebooks' merged fragments hold exactly the values of compute_results and of
+    the report pages' rows (what `make verify` writes) for the same dataset."""
     result = built(data_dir)
     merged = runner.read_registry(result.root / "_build" / "results" / "results.csv").set_index("key")
     dataset = load_dataset(result.root / data_dir)
-    expected = compute_results(dataset).set_index("key")
+    results = compute_results(dataset)
+    report = compute_report_results(dataset, load_published(result.root / "data" / "published"), results)
+    expected = pd.concat([results, report]).set_index("key")
     assert sorted(merged.index) == sorted(expected.index)
     for key in expected.index:
         a, b = merged.at[key, "value"], expected.at[key, "value"]
@@ -171,14 +176,15 @@ def test_touching_a_dataset_file_without_changing_it_runs_nothing(built):
 
 
 def test_changing_one_dataset_file_reruns_only_the_runs_that_read_it(built, tmp_path):
-    """Test 10: editing medications.csv reruns the medication run only; the other pages stay."""
+    """Test 10: editing medications.csv reruns the runs that read it, the medication page and the
+    reproduction report (which reads every table); the other pages stay."""
     root = copy_built(built(MINIMAL), tmp_path / "repo")
     meds = root / MINIMAL / "medications.csv"
     meds.write_text(meds.read_text().replace("Methotrexate", "Methotrexate sodium", 1))
     readers = sorted(r.id for r in plan(root) if "medications.csv" in r.inputs)
     result = run_build(root, MINIMAL)
     assert result.returncode == 0, result.output[-3000:]
-    assert result.executed() == readers == ["medications"]
+    assert result.executed() == readers == ["medications", "reproduction"]
 
 
 def test_changing_a_notebook_reruns_only_its_runs(built, tmp_path):
@@ -191,6 +197,17 @@ def test_changing_a_notebook_reruns_only_its_runs(built, tmp_path):
     result = run_build(root, MINIMAL)
     assert result.returncode == 0, result.output[-3000:]
     assert result.executed() == ["efficacy_completers", "efficacy_nri"]
+
+
+def test_changing_the_published_registry_reruns_the_report_pages(built, tmp_path):
+    """Test 11b: the reproduction report and the audit compare with data/published, so a change
+    there reruns them (it is part of every run's cache key)."""
+    root = copy_built(built(MINIMAL), tmp_path / "repo")
+    table2 = root / "data" / "published" / "table2.csv"
+    table2.write_text(table2.read_text().replace("Table 2, SAE row", "Table 2, SAE row (edited)", 1))
+    result = run_build(root, MINIMAL)
+    assert result.returncode == 0, result.output[-3000:]
+    assert {"reproduction", "audit"} <= set(result.executed())
 
 
 # ----------------------------------------------------------------------------- failures
