@@ -343,9 +343,9 @@ def resample_cohort(source: Path, n_patients: int, out: Path, seed: int = 0) -> 
 
     Examples
     --------
-    >>> import tempfile
-    >>> out = resample_cohort(paths.TEST_DATASET, 20, Path(tempfile.mkdtemp()) / "c", seed=1)
-    >>> s = pd.read_csv(out / "subjects.csv", dtype=str)
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     out = resample_cohort(paths.TEST_DATASET, 20, Path(tmp) / "c", seed=1)
+    ...     s = pd.read_csv(out / "subjects.csv", dtype=str)
     >>> len(s), s["USUBJID"].is_unique, s["USUBJID"].iloc[0]
     (20, True, 'BS-01')
     """

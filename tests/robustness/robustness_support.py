@@ -214,10 +214,11 @@ def find_occurrences(files: list[Path], needles: dict[str, str], root: Path,
     Examples
     --------
     >>> import tempfile
-    >>> page = Path(tempfile.mkdtemp()) / "p.html"
-    >>> _ = page.write_text("<td>RA-001</td><td>RA-0017</td><td>2016-07-05T00:00:00</td><td>x 2017-01-01</td>")
-    >>> find_occurrences([page], {"RA-001": "USUBJID", "RA-017": "USUBJID", "2016-07-05": "ADT",
-    ...                           "2017-01-01": "ADT"}, page.parent, allowed={"x 2017-01-01"})
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     page = Path(tmp) / "p.html"
+    ...     _ = page.write_text("<td>RA-001</td><td>RA-0017</td><td>2016-07-05T00:00:00</td><td>x 2017-01-01</td>")
+    ...     find_occurrences([page], {"RA-001": "USUBJID", "RA-017": "USUBJID", "2016-07-05": "ADT",
+    ...                               "2017-01-01": "ADT"}, page.parent, allowed={"x 2017-01-01"})
     ["p.html: '2016-07-05' (ADT)", "p.html: 'RA-001' (USUBJID)"]
     """
     generic = {n for n in needles if _TOKEN.fullmatch(n) or _DATE.fullmatch(n)}
