@@ -132,6 +132,23 @@ class DatasetInfo:
     sizes: dict[str, int]
 
     @property
+    def public_label(self) -> str:
+        """How published pages name the dataset: :attr:`label` for a folder of the repository;
+        for a folder outside it, only the folder's name (an absolute path can name a person, a
+        hospital or a server, and says nothing about the data).
+
+        Examples
+        --------
+        >>> DatasetInfo(Path("/home/jdoe/ward7/ra"), "/home/jdoe/ward7/ra", False, "", {}, {}).public_label
+        'ra (a folder outside the repository)'
+        >>> DatasetInfo(paths.SYNTHETIC, "data/synthetic", True, "", {}, {}).public_label
+        'data/synthetic'
+        """
+        if not Path(self.label).is_absolute():
+            return self.label
+        return f"{Path(self.label).name} (a folder outside the repository)"
+
+    @property
     def fingerprint(self) -> str:
         """First 12 hex digits of a hash over every file hash: names this dataset version."""
         text = "\n".join(f"{name} {digest}" for name, digest in sorted(self.files.items()))
@@ -464,6 +481,13 @@ def execute_run(record: RunRecord, dataset: DatasetInfo) -> RunRecord:
     for cell in nb.cells:  # the injected parameters are shown folded, like the notebook's own
         if "injected-parameters" in cell.metadata.get("tags", []):
             cell.metadata["tags"] = [*cell.metadata["tags"], "hide-input"]
+            # The page shows where the data were, not the machine's path to them.
+            cell.source = cell.source.replace(repr(dataset.label), repr(dataset.public_label)).replace(
+                json.dumps(dataset.label), json.dumps(dataset.public_label))
+    # papermill records the machine's paths (input, output, parameters): not published.
+    nb.metadata.get("papermill", {}).pop("input_path", None)
+    nb.metadata.get("papermill", {}).pop("output_path", None)
+    nb.metadata.get("papermill", {}).get("parameters", {}).pop("data_dir", None)
     nbformat.write(nb, record.notebook_out)
     missing = [name for name in (FRAGMENT, *record.run.artefacts.values()) if not (record.output_dir / name).is_file()]
     if missing:
@@ -613,7 +637,7 @@ def describe_parameter(run: Run, name: str) -> str:
 
 def announcement_html(dataset: DatasetInfo) -> str:
     """The banner every page shows: which dataset the book was built from."""
-    where = f"<code>{html.escape(dataset.label)}</code> (version {dataset.fingerprint})"
+    where = f"<code>{html.escape(dataset.public_label)}</code> (version {dataset.fingerprint})"
     if dataset.synthetic:
         return (f"⚠ Built from <strong>synthetic data</strong>: {where}. These are not the trial's "
                 f"patients; no number here is a result of the study.")
@@ -623,7 +647,7 @@ def announcement_html(dataset: DatasetInfo) -> str:
 def build_facts(dataset: DatasetInfo) -> dict[str, str]:
     """Values of the ``{build}`` role."""
     return {
-        "dataset": dataset.label,
+        "dataset": dataset.public_label,
         "dataset_version": dataset.fingerprint,
         "dataset_kind": "synthetic" if dataset.synthetic else "declared real",
         "dataset_reason": dataset.reason,
@@ -676,7 +700,7 @@ def render_reproducibility_page(records: list[RunRecord], dataset: DatasetInfo) 
         "",
         "## Dataset",
         "",
-        f"Folder `{dataset.label}`, version {dataset.fingerprint}; "
+        f"Folder `{dataset.public_label}`, version {dataset.fingerprint}; "
         f"{'synthetic' if dataset.synthetic else 'not declared synthetic'}, because {dataset.reason}.",
         "",
         "| file | bytes | SHA-256 |",
@@ -702,7 +726,8 @@ def render_reproducibility_page(records: list[RunRecord], dataset: DatasetInfo) 
         "| --- | --- | --- | --- | --- | ---: | --- |",
     ]
     for record in records:
-        params = {k: v for k, v in record.meta.get("parameters", {}).items() if k not in ("output_dir", "dataset_files")}
+        params = {k: (dataset.public_label if k == "data_dir" else v)
+                  for k, v in record.meta.get("parameters", {}).items() if k not in ("output_dir", "dataset_files")}
         params_text = ", ".join(f"`{k}={v!r}`" for k, v in sorted(params.items()))
         lines.append(f"| {{doc}}`{record.run.id} <{record.run.page.removeprefix('generated/')}>` | "
                      f"`{record.run.notebook.relative_to(paths.ROOT).as_posix()}` | {_md_cell(params_text)} | "

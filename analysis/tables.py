@@ -149,13 +149,15 @@ def count_drug_free_remission(dataset) -> dict[str, int]:
     eff = efficacy.derive_efficacy_timepoints(dataset, "completers")
     derived = efficacy.derive_efficacy_endpoints(dataset.visits)
     window = derived[(derived["AVISITN"] >= 12) & (derived["AVISITN"] <= 60)]
-    sustained = window.groupby("USUBJID")["REMISSION"].agg(lambda s: bool(s.fillna(False).all()))
+    # A visit without a remission assessment breaks "remission at every visit" (NA -> False).
+    sustained = window["REMISSION"].fillna(False).astype(bool).groupby(window["USUBJID"]).all()
     use = medications.derive_medication_use(dataset)
     use = use[use["TIMEPOINT"].isin(list(TIMEPOINTS))]
     any_drug = use[[f"USE_{d}" for d in medications.DRUG_CLASSES]].any(axis=1).groupby(use["USUBJID"]).any()
     chosen = set(sustained[sustained].index) - set(any_drug[any_drug].index)
     arms = eff.drop_duplicates("USUBJID").set_index("USUBJID")["ARM"]
-    return {code: int(sum(arms.get(u) == arm for u in chosen)) for arm, code in ARMS.items()}
+    counts = arms[arms.index.isin(chosen)].value_counts()
+    return {code: int(counts.get(arm, 0)) for arm, code in ARMS.items()}
 
 
 def registry_efficacy_text(dataset) -> list[dict]:

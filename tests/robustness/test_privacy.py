@@ -150,12 +150,6 @@ def test_the_scan_finds_what_it_looks_for(built_copy, tmp_path):
     assert reported == {repr(ids[0]), repr(iso[0]), repr(iso[1]), repr(f"{d}/{m}/{y}")}
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "known finding: a dataset outside the repository is named by its absolute path (banner and "
-    "{build}`dataset` on every page, the parameters cell and papermill metadata of every executed "
-    "notebook, the run table of the reproducibility page); a path can name a person, a hospital or a "
-    "server. Fix proposed: analysis.build.DatasetInfo.public_label (folder name only). Remove this "
-    "marker when it lands: the test then passes, and strict xfail reports it."))
 def test_no_published_file_contains_the_path_of_the_dataset(built_copy):
     """Test 7: the machine's path to the dataset is not published."""
     path = str(built_copy.data_dir)
