@@ -1,9 +1,6 @@
-"""Session fixture shared by every test folder that needs a built book (``tests/browser``,
-``tests/pdf``): one clean build of the book per dataset, made once per session in a throw-away
+"""Session fixture shared by every test folder that needs a built book (``tests/build``,
+``tests/browser``, ``tests/pdf``): one clean build of the book per dataset, made once per session in a throw-away
 copy of the repository (see ``tests/build/book_build_support.py`` for how the copies are made).
-
-``tests/build/conftest.py`` still defines a fixture of the same name and meaning for its own
-folder; once it is removed there, the build tests share these builds too.
 """
 from __future__ import annotations
 
