@@ -12,6 +12,8 @@ ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "data"
 PUBLISHED = DATA / "published"
 SYNTHETIC = DATA / "synthetic"
+#: The committed reconstruction ensemble (``make ensemble``).
+ENSEMBLE = DATA / "ensemble"
 BOOK = ROOT / "book"
 BUILD = ROOT / "_build"
 RESULTS = BUILD / "results"

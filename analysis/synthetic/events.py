@@ -19,12 +19,9 @@ import datetime as dt
 import numpy as np
 
 from analysis.synthetic import design
+from analysis.synthetic.assumptions import Assumptions
 from analysis.synthetic.schedule import MONTH_DAYS, GenerationError, Patient
 from analysis.synthetic.targets import Targets
-
-#: Share of lymphocyte-decrease events that happen later in follow-up (judgement).
-LATE_LYMPHOPENIA_SHARE = 0.1
-
 
 def _days(n: int) -> dt.timedelta:
     return dt.timedelta(days=int(n))
@@ -134,8 +131,11 @@ def _covid_events(rng, group: list[Patient], n_events: int) -> list[dict]:
     return out
 
 
-def build_adverse_events(rng: np.random.Generator, patients: list[Patient], targets: Targets) -> list[dict]:
-    """Every adverse event row (without AESEQ), per Table 2 counts."""
+def build_adverse_events(rng: np.random.Generator, patients: list[Patient], targets: Targets,
+                         assumptions: Assumptions = Assumptions()) -> list[dict]:
+    """Every adverse event row (without AESEQ), per Table 2 counts.
+
+    ``assumptions`` sets the share of late lymphocyte decreases and when metabolic events fall."""
     rows: list[dict] = []
     for arm in ("MSC", "MSC+IFNG"):
         group = [p for p in patients if p.arm == arm]
@@ -147,14 +147,16 @@ def build_adverse_events(rng: np.random.Generator, patients: list[Patient], targ
                                   f"{targets.events('sae', arm)}")
         covid = _covid_events(rng, group, targets.events("covid19", arm))
         rows += covid
-        rows += _lymphocyte_events(rng, group, targets.events("lymphocyte_count_decreased", arm), covid)
+        rows += _lymphocyte_events(rng, group, targets.events("lymphocyte_count_decreased", arm), covid,
+                                   assumptions.late_lymphopenia_share)
         rows += _infusion_events(rng, group, "fever_chills", targets.events("fever_chills", arm))
         rows += _infusion_events(rng, group, "gastrointestinal_disorders",
                                  targets.events("gastrointestinal_disorders", arm))
         already = sum(e["AEDECOD"] == design.TERMS["hyperglycemia"][0][1] for e in serious)
         rows += _later_events(rng, group, "hyperglycemia", targets.events("hyperglycemia", arm) - already,
-                              duration=(30, 120))
-        rows += _later_events(rng, group, "hyperlipidemia", targets.events("hyperlipidemia", arm), duration=None)
+                              duration=(30, 120), skew=assumptions.metabolic_onset_skew)
+        rows += _later_events(rng, group, "hyperlipidemia", targets.events("hyperlipidemia", arm), duration=None,
+                              skew=assumptions.metabolic_onset_skew)
     patients_with_sae = {e["USUBJID"] for e in rows if e["AESER"] == "Y"}
     if len(patients_with_sae) != targets.sae_patients:
         raise GenerationError(f"{len(patients_with_sae)} patients with serious events, the text has "
@@ -162,9 +164,9 @@ def build_adverse_events(rng: np.random.Generator, patients: list[Patient], targ
     return rows
 
 
-def _lymphocyte_events(rng, group: list[Patient], n: int, covid: list[dict]) -> list[dict]:
+def _lymphocyte_events(rng, group: list[Patient], n: int, covid: list[dict], late_share: float) -> list[dict]:
     verbatim, term = design.TERMS["lymphocyte_count_decreased"][0]
-    n_late = int(round(LATE_LYMPHOPENIA_SHARE * n))
+    n_late = int(round(late_share * n))
     n_early = n - n_late
     if n_early > len(group):
         raise GenerationError("more early lymphocyte decreases than patients")
@@ -208,8 +210,11 @@ def _infusion_events(rng, group: list[Patient], row: str, n: int) -> list[dict]:
     return out
 
 
-def _later_events(rng, group: list[Patient], row: str, n: int, duration) -> list[dict]:
-    """Metabolic events at a random time of follow-up (chronic ones stay ongoing)."""
+def _later_events(rng, group: list[Patient], row: str, n: int, duration, skew: float = 1.0) -> list[dict]:
+    """Metabolic events at a random time of follow-up (chronic ones stay ongoing).
+
+    The start day is drawn uniformly between day 90 and 30 days before the end of study; its
+    relative position ``u`` in that window is then moved to ``u ** skew`` (``skew`` 1 keeps it)."""
     if n < 0:
         raise GenerationError(f"{row}: the narratives already exceed Table 2's count")
     verbatim, term = design.TERMS[row][0]
@@ -217,7 +222,11 @@ def _later_events(rng, group: list[Patient], row: str, n: int, duration) -> list
     for k in np.sort(rng.choice(len(group), size=n, replace=False)):
         p = group[k]
         span = (p.eosdt - p.trtsdt).days
-        start = p.trtsdt + _days(rng.integers(90, max(91, span - 30)))
+        high = max(91, span - 30)
+        day = int(rng.integers(90, high))
+        if skew != 1.0:
+            day = 90 + int(round(((day - 90) / (high - 90)) ** skew * (high - 90)))
+        start = p.trtsdt + _days(day)
         end = None if duration is None else start + _days(rng.integers(*duration))
         out.append(_event(p, verbatim, term, False, start, end))
     return out

@@ -16,6 +16,7 @@ import pandas as pd
 
 from analysis.contract import load_dataset
 from analysis.published import load_published
+from analysis.synthetic.assumptions import Assumptions
 from analysis.synthetic.baseline import BaselineTable, build_baseline
 from analysis.synthetic.events import build_adverse_events
 from analysis.synthetic.regimens import build_medications
@@ -43,6 +44,7 @@ class Cohort:
     """The four tables as text frames (cells already formatted) plus generation notes."""
 
     seed: int
+    assumptions: Assumptions
     subjects: pd.DataFrame
     visits: pd.DataFrame
     adverse_events: pd.DataFrame
@@ -122,16 +124,21 @@ def _responses(patients, bl, visits) -> dict[int, dict[int, dict]]:
     return out
 
 
-def generate_cohort(seed: int = DEFAULT_SEED, targets: Targets | None = None) -> Cohort:
-    """Generate the whole cohort for ``seed`` (deterministic)."""
+def generate_cohort(seed: int = DEFAULT_SEED, targets: Targets | None = None,
+                    assumptions: Assumptions | None = None) -> Cohort:
+    """Generate the whole cohort for ``seed`` and ``assumptions`` (deterministic).
+
+    ``assumptions`` defaults to :class:`~analysis.synthetic.assumptions.Assumptions`'s defaults,
+    those of the shipped cohort."""
     targets = Targets() if targets is None else targets
+    assumptions = Assumptions() if assumptions is None else assumptions
     rng = np.random.default_rng(seed)
     patients = build_patients(rng, targets)
     bl, unreachable = build_baseline(rng, patients, targets)
-    visits = build_visits(rng, patients, bl, targets)
+    visits = build_visits(rng, patients, bl, targets, assumptions)
     meds = build_medications(rng, patients, bl, _responses(patients, bl, visits), targets)
-    events = build_adverse_events(rng, patients, targets)
-    return Cohort(seed=seed, subjects=_subjects_frame(patients, bl), visits=_visits_frame(patients, bl, visits),
+    events = build_adverse_events(rng, patients, targets, assumptions)
+    return Cohort(seed=seed, assumptions=assumptions, subjects=_subjects_frame(patients, bl), visits=_visits_frame(patients, bl, visits),
                   adverse_events=_events_frame(patients, events),
                   medications=_medications_frame(patients, meds),
                   unreachable=dict(sorted(unreachable.items())))
@@ -164,15 +171,19 @@ class CheckResult:
         return not self.failures
 
 
-def check_cohort(directory: Path) -> CheckResult:
-    """Load ``directory`` through the data contract and compare every published value.
+def check_results(results: pd.DataFrame, published: pd.DataFrame | None = None) -> CheckResult:
+    """Compare a results registry (:func:`analysis.tables.compute_results`) with the published one.
 
     A value the generator cannot print (``Cohort.unreachable``) passes only when the
     published registry documents it, so such a finding cannot slip through unrecorded.
     """
-    dataset = load_dataset(directory)
-    reproduction = build_reproduction(load_published(), compute_results(dataset))
+    reproduction = build_reproduction(load_published() if published is None else published, results)
     bad = reproduction[reproduction["status"].isin(["mismatch", "missing"])]
     failures = {r.key: (r.published, r.reproduced) for r in bad.itertuples()}
     return CheckResult(matched=int((reproduction["status"] == "match").sum()), total=len(reproduction),
                        documented=int((reproduction["status"] == "documented").sum()), failures=failures)
+
+
+def check_cohort(directory: Path) -> CheckResult:
+    """Load ``directory`` through the data contract and compare every published value."""
+    return check_results(compute_results(load_dataset(directory)))

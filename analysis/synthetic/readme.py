@@ -10,7 +10,6 @@ from pathlib import Path
 
 from analysis.synthetic import design
 from analysis.synthetic.generate import Cohort
-from analysis.synthetic.visits import NOISE
 
 
 def sha256(path: Path) -> str:
@@ -145,7 +144,7 @@ clusters) were not targeted; they come out of the construction.
   {design.VISIT_JITTER} days of the nominal date (3 days at month 1). Dropouts leave at a
   scheduled visit after month {design.FIRST_EXTENSION_MONTH}: lack of efficacy at months 18-42,
   a new autoimmune disease at the visit after its diagnosis.
-- Response model: a latent responsiveness per patient (year-to-year noise SD {NOISE["year"]} on a
+- Response model: a latent responsiveness per patient (year-to-year noise SD {cohort.assumptions.year_noise} on a
   standard normal scale), with patient-specific offsets for HAQ-DI, DAS28 and ACR so that the three do
   not rank patients identically. Dropouts for lack of efficacy improve a little, then lose it;
   dropouts with a new autoimmune disease never reach ACR20 (the article says so for the

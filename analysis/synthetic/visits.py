@@ -28,6 +28,7 @@ import numpy as np
 from scipy import optimize
 
 from analysis.endpoints import compute_acr_response, compute_das28_esr, is_das28_lda, is_das28_remission
+from analysis.synthetic.assumptions import Assumptions
 from analysis.synthetic.baseline import BaselineTable, haq_categories
 from analysis.synthetic.moments import CombinedMoves, LatticeMoves, tune_moments
 from analysis.synthetic.schedule import GenerationError, Patient
@@ -39,11 +40,10 @@ COMPONENTS = ("tjc28", "sjc28", "xtjc", "xsjc", "esr", "ptga", "phga", "pain", "
 REM, LDA, ACTIVE = 0, 1, 2
 #: Planned DAS28 values keep this distance from the cut-offs 2.6 and 3.2.
 BANDS = {REM: (1.75, 2.55), LDA: (2.65, 3.15), ACTIVE: (3.25, 7.5)}
-#: SD of the noise added to the latent responsiveness: per efficacy year (so responder sets
-#: change a little between years), and per patient and measure, the same every year (so
-#: HAQ-DI, DAS28 and ACR do not rank patients identically). Small year noise gives the
-#: durable response the paper reports.
-NOISE = {"year": 0.15, "haq": 0.5, "das28": 0.25, "acr": 0.25}
+#: SD of the per-patient, per-measure offsets added to the latent responsiveness, the same every
+#: year (so HAQ-DI, DAS28 and ACR do not rank patients identically); scaled by
+#: ``Assumptions.measure_discordance``. The year-specific noise is ``Assumptions.year_noise``.
+NOISE = {"haq": 0.5, "das28": 0.25, "acr": 0.25}
 ACR_NEXT = {0: 20, 20: 50, 50: 70, 70: np.inf}
 ESR_MIN = 3
 #: Follow-up VAS values stay at or below this, and at most VAS_WORSENING mm above baseline.
@@ -420,13 +420,14 @@ INTERIM_NOISE = {"tjc28": 0.8, "sjc28": 0.6, "xtjc": 0.5, "xsjc": 0.4, "ptga": 5
 RAMP = {1: 0.35, 3: 0.7, 6: 0.92}
 
 
-def _interpolate(rng, bl: BaselineTable, p: Patient, anchors: dict[int, dict]) -> dict[int, dict]:
+def _interpolate(rng, bl: BaselineTable, p: Patient, anchors: dict[int, dict],
+                 variability: float = 1.0) -> dict[int, dict]:
     """Every visit of ``p``: anchors as planned, other visits between them with noise.
 
     A visit between two anchors keeps its ACR level and DAS28 category between theirs (after
     the last anchor: equal to it; before the first: not better than it), so responses do not
     flicker in and out at the visits the tables do not use; a draw that breaks this is redrawn
-    with less noise, closer to the nearer anchor."""
+    with less noise, closer to the nearer anchor. ``variability`` scales :data:`INTERIM_NOISE`."""
     i = p.index
     base = {k: int(getattr(bl, k)[i]) for k in COMPONENTS}
     anchors = {0: base, **anchors}
@@ -454,7 +455,7 @@ def _interpolate(rng, bl: BaselineTable, p: Patient, anchors: dict[int, dict]) -
             cats = tuple(sorted((status[lo][1], status[hi][1])))
         a, z = anchors[lo], anchors[hi]
         for attempt in range(12):
-            scale = 0.75**attempt
+            scale = 0.75**attempt * variability
             ww = w if attempt < 4 else (round(w) if attempt >= 8 else w + (round(w) - w) * 0.5)
             v = {}
             for k in COMPONENTS:
@@ -507,12 +508,12 @@ def _force_no_acr20(bl: BaselineTable, i: int, v: dict) -> None:
 
 
 def build_visits(rng: np.random.Generator, patients: list[Patient], bl: BaselineTable,
-                 targets: Targets) -> dict[int, dict[int, dict]]:
+                 targets: Targets, assumptions: Assumptions = Assumptions()) -> dict[int, dict[int, dict]]:
     """Measurements of every visit: ``{patient index: {month: {component: value, "crp": ...}}}``."""
     n = len(patients)
     delta0 = rng.normal(0, 0.08, (n, 4))
     z = rng.standard_normal(n)
-    own = {k: rng.standard_normal(n) for k in ("haq", "das28", "acr")}
+    own = {k: rng.standard_normal(n) * assumptions.measure_discordance for k in ("haq", "das28", "acr")}
     anchors: dict[int, dict[int, dict]] = {p.index: {} for p in patients}
     for arm in ("MSC", "MSC+IFNG"):
         group = [p for p in patients if p.arm == arm and p.completer]
@@ -520,7 +521,7 @@ def build_visits(rng: np.random.Generator, patients: list[Patient], bl: Baseline
         forced = np.array([p.role == "drug_free" for p in group])
         zz = np.where(forced, 3.0, z[idx])
         for year, month in YEARS.items():
-            u = zz + NOISE['year'] * rng.standard_normal(len(idx))
+            u = zz + assumptions.year_noise * rng.standard_normal(len(idx))
             plan = plan_completer_year(rng, bl, idx, u, {k: v[idx] for k, v in own.items()}, delta0[idx],
                                        forced, targets, arm, year)
             for j, p in enumerate(group):
@@ -530,7 +531,7 @@ def build_visits(rng: np.random.Generator, patients: list[Patient], bl: Baseline
             anchors[p.index] = _dropout_anchors(rng, bl, p, delta0)
     visits = {}
     for p in patients:
-        vs = _interpolate(rng, bl, p, anchors[p.index])
+        vs = _interpolate(rng, bl, p, anchors[p.index], assumptions.interim_variability)
         for m, v in vs.items():
             if p.role == "drug_free" and 12 <= m <= 60:
                 _force_remission(v)
