@@ -20,7 +20,7 @@ export PATH := $(CURDIR)/$(BIN):$(PATH)
 export PYTHONHASHSEED := 0
 export MPLBACKEND := Agg
 
-.PHONY: help setup book test verify data lock clean pdf system-deps bench
+.PHONY: help setup book test verify data lock clean pdf system-deps bench ensemble
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -80,9 +80,17 @@ clean: ## Remove build outputs (keeps .venv)
 	rm -rf _build .pytest_cache
 	find . -name __pycache__ -type d -prune -not -path './$(VENV)/*' -exec rm -rf {} +
 
-bench: $(STAMP) ## Time the book build (in a temp copy) and the analysis at 1k-100k patients -> _build/bench/
+bench: $(STAMP) ## Time the book build, the analysis at 1k-100k patients and the ensemble -> _build/bench/
 	$(BIN)/python -m analysis.bench $(BENCH_ARGS)
+	$(BIN)/python -m analysis.ensemble.bench $(ENSEMBLE_BENCH_ARGS)
 
 SEED ?= 20250617
 data: $(STAMP) ## Regenerate the synthetic cohort in data/synthetic/ (bit for bit, fixed seed)
 	$(BIN)/python -m analysis.synthetic --seed $(SEED) --out data/synthetic
+
+# The reconstruction ensemble: N reconstructions from child seeds of the root seed SEED, on Dask
+# (a local cluster of CPU-count worker processes, or the scheduler at SCHEDULER=tcp://host:8786).
+N ?= 200
+SCHEDULER ?=
+ensemble: $(STAMP) ## Regenerate the reconstruction ensemble in data/ensemble/ (N=200, SEED, SCHEDULER=)
+	$(BIN)/python -m analysis.ensemble --n $(N) --seed $(SEED) $(if $(SCHEDULER),--scheduler $(SCHEDULER),)

@@ -233,3 +233,48 @@ def plot_longitudinal(models: dict, synthetic: bool = False):
     fig.tight_layout()
     mark_synthetic(fig, synthetic)
     return fig
+
+
+# ----------------------------------------------------------------------------- ensemble
+def plot_durability_ensemble(bands: pd.DataFrame, durations: pd.DataFrame, n_reconstructions: int,
+                             dataset_label: str = "this build's dataset"):
+    """Fig. 2A-E as an ensemble: per response and arm, the median Kaplan-Meier curve over the
+    reconstructions and its 2.5-97.5 % band (``bands``, from
+    :func:`analysis.ensemble.report.summarise_curve_bands`), with the curve of this build's
+    dataset (``durations``) drawn on top as a step line. Always labelled synthetic: every
+    curve of the band is a reconstruction."""
+    from analysis.durability import DURABILITY_ENDPOINTS, ENDPOINT_LABELS, fit_durability
+
+    set_house_style()
+    fig, axes = plt.subplots(3, 2, figsize=(12, 12.5))
+    codes = {code: arm for arm, code in ARMS.items()}
+    for letter, endpoint, ax in zip("ABCDE", DURABILITY_ENDPOINTS, axes.flat):
+        for code, arm in codes.items():
+            band = bands[(bands["endpoint"] == endpoint) & (bands["arm"] == code)
+                         & (bands["n"] >= 0.5 * n_reconstructions)]
+            if len(band):
+                ax.fill_between(band["month"], band["low"] / 100, band["high"] / 100, step="post",
+                                color=ARM_COLORS[arm], alpha=0.18, lw=0)
+                ax.step(band["month"], band["median"] / 100, where="post", color=ARM_COLORS[arm], lw=1.5, ls="--")
+        fits = fit_durability(durations[durations["PARAMCD"] == endpoint])
+        for arm, km in fits.items():
+            sf = km.survival_function_.iloc[:, 0]
+            ax.step(sf.index, sf.values, where="post", color=ARM_COLORS[arm], lw=2.2)
+        ax.set_title(f"{letter}  {ENDPOINT_LABELS[endpoint]}", fontsize=11)
+        ax.set_xlim(0, 72)
+        ax.set_ylim(0, 1.05)
+        ax.set_xticks(np.arange(0, 73, 12))
+        ax.set_xlabel("Months since first response")
+        ax.set_ylabel("Still responding")
+    legend_ax = axes.flat[5]
+    legend_ax.axis("off")
+    handles = []
+    for arm in ARMS:
+        handles += [plt.Line2D([], [], color=ARM_COLORS[arm], lw=2.2, label=f"{ARM_LABELS[arm]}: {dataset_label}"),
+                    plt.Line2D([], [], color=ARM_COLORS[arm], lw=1.5, ls="--",
+                               label=f"{ARM_LABELS[arm]}: median of {n_reconstructions} reconstructions"),
+                    plt.Rectangle((0, 0), 1, 1, color=ARM_COLORS[arm], alpha=0.18, label="2.5-97.5 % band")]
+    legend_ax.legend(handles=handles, loc="center", fontsize=9.5)
+    fig.subplots_adjust(hspace=0.45, wspace=0.3, bottom=0.06, top=0.97)
+    mark_synthetic(fig, True)
+    return fig

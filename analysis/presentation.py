@@ -31,6 +31,8 @@ from analysis.populations import ARM_LABELS, ARMS, TIMEPOINTS
 
 #: Printed for a missing value.
 MISSING = "–"
+#: Printed after a table value that the reconstruction ensemble classes *not determined*.
+UNDETERMINED_MARK = "‡"
 #: Stat (last key segment) -> format: decimals (int) or a named rule.
 STAT_FORMATS: dict[str, int | str] = {
     "n": 0, "events": 0, "patients": 0, "n_evaluable": 0, "responders": 0, "losses": 0,
@@ -55,6 +57,50 @@ POPULATION_LABELS: dict[str, str] = {
 
 
 # ----------------------------------------------------------------------------- numbers
+class MarkedRegistry(dict):
+    """A registry (key -> value) that marks, in the tables laid out from it, the values the
+    published numbers do not determine.
+
+    ``marks`` maps such keys to their 2.5-97.5 % interval over the reconstruction ensemble
+    (:func:`analysis.ensemble.report.marks_for_dataset`). A layout reads a value and formats
+    it at once (``format_number(v[key], 1)``); the read records the key, and the formatter
+    that follows appends :data:`UNDETERMINED_MARK` when the key is marked. The :class:`Row`
+    built next collects the marked keys, and :func:`show_table` lists their intervals under
+    the table.
+
+    Examples
+    --------
+    >>> v = MarkedRegistry({"a.x.msc.pct": 40.0, "a.y.msc.pct": 10.0}, {"a.x.msc.pct": (30.0, 55.0)})
+    >>> row = Row("x", [format_number(v["a.x.msc.pct"], 1), format_number(v["a.y.msc.pct"], 1)])
+    >>> row.cells, row.marked
+    (['40.0‡', '10.0'], [('a.x.msc.pct', (30.0, 55.0))])
+    """
+
+    def __init__(self, values: dict, marks: dict[str, tuple[float, float]]):
+        super().__init__(values)
+        self.marks = marks
+
+    def __getitem__(self, key):
+        value = super().__getitem__(key)
+        _PENDING[0] = (self, key) if key in self.marks else None
+        return value
+
+
+#: The marked key read last and not yet formatted (layouts run in one thread, read-then-format).
+_PENDING: list = [None]
+#: Marked keys formatted since the last Row was built.
+_FORMATTED: list = []
+
+
+def _mark(text: str) -> str:
+    pending, _PENDING[0] = _PENDING[0], None
+    if pending is None or text == MISSING:
+        return text
+    registry, key = pending
+    _FORMATTED.append((key, registry.marks[key]))
+    return text + UNDETERMINED_MARK
+
+
 def format_number(value: float, decimals: int) -> str:
     """``value`` rounded half away from zero to ``decimals``; NaN as :data:`MISSING`.
 
@@ -76,7 +122,7 @@ def format_number(value: float, decimals: int) -> str:
 
     quantum = Decimal(1).scaleb(-decimals)
     text = str(Decimal(repr(float(value))).quantize(quantum, rounding=ROUND_HALF_UP))
-    return text[1:] if text.startswith("-") and float(text) == 0 else text
+    return _mark(text[1:] if text.startswith("-") and float(text) == 0 else text)
 
 
 def format_p(p: float) -> str:
@@ -88,11 +134,11 @@ def format_p(p: float) -> str:
     ('<0.001', '0.061', '>0.999', '–')
     """
     if p is None or math.isnan(p):
-        return MISSING
+        return _mark(MISSING)
     if p < 0.001:
-        return "<0.001"
+        return _mark("<0.001")
     if p > 0.999:
-        return ">0.999"
+        return _mark(">0.999")
     return format_number(p, 3)
 
 
@@ -162,6 +208,13 @@ class Row:
     cells: list[str]
     level: int = 0
     group: bool = False
+    #: (key, interval) of each value of the row marked not determined (see MarkedRegistry).
+    marked: list = field(default_factory=list)
+
+    def __post_init__(self):
+        if _FORMATTED:
+            self.marked = self.marked + _FORMATTED[:]
+            _FORMATTED.clear()
 
 
 @dataclass
@@ -206,7 +259,25 @@ def _get(registry: pd.DataFrame | dict, key: str) -> float:
 
 
 def _as_dict(registry: pd.DataFrame | dict) -> dict[str, float]:
+    # a MarkedRegistry is returned as it is, so that its reads are recorded
     return registry if isinstance(registry, dict) else dict(zip(registry["key"], registry["value"]))
+
+
+def undetermined_note(table: PaperTable) -> str:
+    """The footnote listing the marked values of ``table`` with their intervals ('' if none).
+
+    Examples
+    --------
+    >>> t = PaperTable("x", [("", ["a"])], [Row("Row one", ["1‡"], marked=[("t.a.msc.pct", (0.5, 2.25))])])
+    >>> undetermined_note(t)
+    '‡ Not determined by the published numbers; range over the reconstruction ensemble (2.5-97.5 %): Row one, t.a.msc.pct 0.5 to 2.3.'
+    """
+    items = [f"{row.label}, {key} {format_value(key, low)} to {format_value(key, high)}"
+             for row in table.rows for key, (low, high) in row.marked]
+    if not items:
+        return ""
+    return (f"{UNDETERMINED_MARK} Not determined by the published numbers; range over the reconstruction ensemble "
+            f"(2.5-97.5 %): " + "; ".join(items) + ".")
 
 
 def _n_pct(values: dict, base: str, pct_decimals: int) -> str:
@@ -583,7 +654,10 @@ def show_table(table: PaperTable, csv_path: Path, caption: str, label: str):
     table.to_frame().to_csv(csv_path, index=False, lineterminator="\n")
     grid = "\n".join("   " + ln for ln in to_grid_table(table).splitlines())
     link = f"{csv_path.parent.name}/{csv_path.name}"
+    marked = undetermined_note(table)
     notes = "\n\n".join(_md_escape(note) for note in table.footnotes)
+    if marked:  # linked to the ensemble page, which explains the classification
+        notes += f"\n\n{_md_escape(marked)} ({{doc}}`What the published numbers determine </generated/ensemble>`)"
     # {build}`data_note` is the book's synthetic-data label (empty for a real dataset).
     text = (f"```{{eval-rst}}\n.. table:: {_rst_escape(caption)}\n   :name: {label}\n"
             f"   :class: paper-table\n\n{grid}\n```\n\n{notes}\n\n"
@@ -816,6 +890,8 @@ def layout_reproduction_section(reproduction: pd.DataFrame, artefact: str) -> pd
                           "Status": rows["status"]}).reset_index(drop=True)
     if (rows["status"] == "documented").any():
         table["Reason"] = list(rows["reason"])
+    if "construction" in rows:  # synthetic datasets: targeted by the generator, or derived by the analysis
+        table["In the synthetic cohort"] = list(rows["construction"])
     return table
 
 

@@ -30,6 +30,7 @@ import hashlib
 import pandas as pd
 
 from analysis import paths
+from analysis.ensemble.report import load_ensemble, registry_ensemble
 from analysis.results import make_result, results_frame
 
 #: Label of the row that sums every group in :func:`count_statuses`.
@@ -146,7 +147,8 @@ def registry_dropout_table(dataset) -> list[dict]:
 
 def compute_report_results(dataset, published: pd.DataFrame | None = None,
                            results: pd.DataFrame | None = None) -> pd.DataFrame:
-    """Every registry row the report runs of the book add to :func:`analysis.tables.compute_results`.
+    """Every registry row the report runs of the book add to :func:`analysis.tables.compute_results`
+    (the reproduction report, the audit, the dropout table and the reconstruction ensemble page).
 
     ``published`` defaults to :func:`analysis.published.load_published`; ``results``, to
     ``compute_results(dataset)`` (pass it when it is at hand, to save recomputing it).
@@ -159,8 +161,9 @@ def compute_report_results(dataset, published: pd.DataFrame | None = None,
     published = load_published() if published is None else published
     results = compute_results(dataset) if results is None else results
     reproduction = build_reproduction(published, results)
+    values = dict(zip(results["key"], results["value"]))
     return results_frame(registry_reproduction(reproduction) + registry_audit(audit_published(published))
-                         + registry_dropout_table(dataset))
+                         + registry_dropout_table(dataset) + registry_ensemble(load_ensemble(), values))
 
 
 def published_version(directory=paths.PUBLISHED) -> str:

@@ -7,6 +7,7 @@ small, plain values (per-key numbers and a Kaplan-Meier grid), never the cohort.
 from __future__ import annotations
 
 import math
+import resource
 import tempfile
 import time
 from pathlib import Path
@@ -20,6 +21,7 @@ from analysis.populations import ARMS
 from analysis.synthetic.generate import check_results, generate_cohort, write_tables
 from analysis.synthetic.moments import MomentsNotReached
 from analysis.synthetic.schedule import GenerationError
+from analysis.synthetic.targets import Targets
 from analysis.tables import compute_results
 
 #: Months since the first response at which each Kaplan-Meier curve is stored (ensemble bands).
@@ -72,10 +74,11 @@ def run_reconstruction(spec: ReconstructionSpec) -> dict:
     not part of the ensemble's stored output.
     """
     record = {"index": spec.index, "seed": spec.seed, "assumptions": spec.assumptions.as_dict(),
-              "status": "ok", "reason": "", "values": {}, "curves": [], "timings": {}}
+              "status": "ok", "reason": "", "values": {}, "curves": [], "targeted": [], "timings": {}}
     started = time.perf_counter()
+    targets = Targets()
     try:
-        cohort = generate_cohort(spec.seed, assumptions=spec.assumptions)
+        cohort = generate_cohort(spec.seed, targets=targets, assumptions=spec.assumptions)
     except (GenerationError, MomentsNotReached) as err:
         record.update(status="failed", reason=f"generator: {err}")
         return record
@@ -94,8 +97,11 @@ def run_reconstruction(spec: ReconstructionSpec) -> dict:
         record.update(status="failed", reason=f"{len(check.failures)} published value(s) not reproduced: {shown}{more}")
         return record
     record["values"] = {k: stored_value(v) for k, v in zip(results["key"], results["value"])}
+    record["targeted"] = sorted(targets.consulted)
     record["curves"] = summarise_km_grid(dataset)
     finished = time.perf_counter()
     record["timings"] = {"generation": generated - started, "check": (loaded - generated) + (checked - analysed),
-                         "analysis": (analysed - loaded) + (finished - checked)}
+                         "analysis": (analysed - loaded) + (finished - checked),
+                         # peak resident memory of the worker process so far (Linux: KiB)
+                         "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
     return record

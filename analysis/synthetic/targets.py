@@ -90,9 +90,13 @@ class Targets:
     def __init__(self, registry: pd.DataFrame | None = None):
         self.registry = load_published() if registry is None else registry
         self._rows = self.registry.set_index("key")
+        #: Every published key the generator has read: the values it targets directly. The
+        #: other published values hold because the analysis derives them from these.
+        self.consulted: set[str] = set()
 
     # -- raw access -------------------------------------------------------------------
     def number(self, key: str) -> float:
+        self.consulted.add(key)
         return float(self._rows.loc[key, "number"])
 
     def integer(self, key: str) -> int:

@@ -17,6 +17,8 @@ Registered in ``_config.yml`` (``sphinx.local_extensions``). The work is done by
     ``dataset_kind``, ``dataset_reason``, ``data_note``);
   - ``{run}`parameter```: a parameter of the run whose executed notebook is this page;
   - ``{repofile}`path```: a download link to a file of the repository.
+* after a ``{reg}`` value that the reconstruction ensemble classes *not determined* (synthetic
+  datasets only), the mark ``‡`` with the value's 2.5-97.5 % range, linked to the ensemble page;
 * the PDF (LaTeX builder): the dataset notice as the LaTeX macro ``\datasetnotice`` for the
   title page, and :class:`LongTablesInLatex` for the tables a page cannot hold.
 """
@@ -41,6 +43,7 @@ if str(ROOT) not in sys.path:  # the repository's `analysis` package, whatever t
     sys.path.insert(0, str(ROOT))
 
 from analysis import build  # noqa: E402
+from analysis.ensemble import report as ensemble_report  # noqa: E402
 
 logger = logging.getLogger(__name__)
 
@@ -105,7 +108,24 @@ class RegistryRole(_FailingRole):
             return self.fail(f"{{reg}}: {err.args[0]}", reference)
         except ValueError as err:
             return self.fail(f"{{reg}}: {err}")
-        return [registry_value(text, text, key=reference.partition(":")[0])], []
+        key, _, spec = reference.partition(":")
+        value = [registry_value(text, text, key=key)]
+        marks = getattr(self.env.app, "reproduce_undetermined", {})
+        if marks:
+            self.env.note_dependency(str(ensemble_report.paths.ENSEMBLE / "summary.csv"))
+        if key in marks:
+            value.append(undetermined_mark(self.env, key, marks[key], spec or None))
+        return value, []
+
+
+def undetermined_mark(env, key: str, interval: tuple[float, float], spec: str | None) -> nodes.Node:
+    """``‡ low–high`` in superscript after a value the published numbers do not determine,
+    linked to the ensemble page (a cross-reference, so it resolves in HTML and in the PDF)."""
+    text = ensemble_report.format_mark(key, interval, spec)
+    ref = addnodes.pending_xref("", refdomain="std", reftype="doc", reftarget="/" + ensemble_report.MARK_PAGE,
+                                refexplicit=True, refdoc=env.docname, refwarn=True)
+    ref += nodes.inline(text, text, classes=["undetermined"])
+    return nodes.superscript("", "", ref, classes=["undetermined-mark"])
 
 
 class BuildFactRole(_FailingRole):
@@ -201,6 +221,8 @@ def on_builder_inited(app: Sphinx) -> None:
         app.reproduce_state = build.prepare_book(app.reproduce_dataset, runplan, log=logger.info)
     except build.BuildError as err:
         raise ReproduceError(str(err)) from None
+    # Values the published numbers do not determine are marked on synthetic builds only.
+    app.reproduce_undetermined = ensemble_report.marks_for_dataset(app.reproduce_dataset.synthetic)
 
 
 def on_env_purge_doc(app, env, docname) -> None:

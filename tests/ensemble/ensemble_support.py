@@ -1,0 +1,36 @@
+"""Helpers of the ensemble tests: run the command line, compare outputs."""
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from analysis import paths
+from analysis.ensemble.store import OUTPUT_FILES, read_values
+
+
+def run_cli(*args: str, timeout: float = 600, env=None) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "analysis.ensemble", "--no-progress", *args], cwd=paths.ROOT,
+                          capture_output=True, text=True, timeout=timeout, env=env)
+
+
+def output_bytes(out: Path) -> dict[str, bytes]:
+    return {name: (out / name).read_bytes() for name in OUTPUT_FILES}
+
+
+def assert_rows_equal_committed(out: Path, committed: Path = paths.ENSEMBLE) -> int:
+    """The values of every reconstruction in ``out`` equal the committed rows of the same index."""
+    mine = read_values(out)
+    theirs = read_values(committed)
+    theirs = theirs[theirs["reconstruction"].isin(mine["reconstruction"].unique())]
+    key = ["reconstruction", "key"]
+    mine, theirs = mine.sort_values(key).reset_index(drop=True), theirs.sort_values(key).reset_index(drop=True)
+    pd.testing.assert_frame_equal(mine, theirs, check_exact=True)
+    mine_index = pd.read_csv(out / "index.csv", dtype=str)
+    theirs_index = pd.read_csv(committed / "index.csv", dtype=str).iloc[: len(mine_index)]
+    pd.testing.assert_frame_equal(mine_index, theirs_index)
+    assert np.array_equal(mine["value"].isna(), theirs["value"].isna())
+    return len(mine)
