@@ -107,8 +107,10 @@ def assemble(records: list[dict], out: Path, root_seed: int, digests: dict[str, 
                              "arm": pa.array(columns[2], pa.string()).dictionary_encode(),
                              "month": pa.array(columns[3], pa.int16()),
                              "percent": pa.array(columns[4], pa.float64())}), out / "curves.parquet")
+    # assumption columns in the dataclass's order, whether a record is fresh or read back from a part
+    names = list(Assumptions().as_dict())
     index = pd.DataFrame([{"reconstruction": r["index"], "seed": str(r["seed"]), "status": r["status"],
-                           "reason": r["reason"], **r["assumptions"]} for r in records])
+                           "reason": r["reason"], **{n: r["assumptions"][n] for n in names}} for r in records])
     _write_text(out / "index.csv", index.to_csv(index=False, lineterminator="\n"))
     long = pd.DataFrame({"reconstruction": recon, "key": key_col, "value": values})
     summary = summarise_ensemble(long)
