@@ -26,6 +26,7 @@ book's merged registry is :func:`analysis.tables.compute_results` plus these row
 from __future__ import annotations
 
 import hashlib
+from pathlib import Path
 
 import pandas as pd
 
@@ -172,8 +173,7 @@ def published_version(directory=paths.PUBLISHED) -> str:
     >>> len(published_version()), published_version() == published_version()
     (12, True)
     """
-    from pathlib import Path
-
+    paths.check_source(directory)
     digest = hashlib.sha256()
     for path in sorted(Path(directory).glob("*.csv")):
         digest.update(path.name.encode() + b"\0" + hashlib.sha256(path.read_bytes()).hexdigest().encode() + b"\n")

@@ -201,13 +201,26 @@ def test_changing_a_notebook_reruns_only_its_runs(built, tmp_path):
 
 def test_changing_the_published_registry_reruns_the_report_pages(built, tmp_path):
     """Test 11b: the reproduction report and the audit compare with data/published, so a change
-    there reruns them (it is part of every run's cache key)."""
+    there reruns them, and only them (the runs that declare `sources: [data/published]`)."""
     root = copy_built(built(MINIMAL), tmp_path / "repo")
     table2 = root / "data" / "published" / "table2.csv"
     table2.write_text(table2.read_text().replace("Table 2, SAE row", "Table 2, SAE row (edited)", 1))
     result = run_build(root, MINIMAL)
     assert result.returncode == 0, result.output[-3000:]
-    assert {"reproduction", "audit"} <= set(result.executed())
+    assert result.executed() == ["audit", "reproduction"]
+
+
+def test_editing_tooling_no_notebook_imports_reruns_nothing(built, tmp_path):
+    """Test 11c: a run's key covers the analysis modules its notebook can import, so editing the
+    benchmarks or the synthetic generator re-executes no notebook."""
+    root = copy_built(built(MINIMAL), tmp_path / "repo")
+    for module in ("analysis/bench.py", "analysis/synthetic/generate.py"):
+        with open(root / module, "a") as handle:
+            handle.write("\n# edited\n")
+    result = run_build(root, MINIMAL)
+    assert result.returncode == 0, result.output[-3000:]
+    assert result.executed() == []
+    assert f"{len(plan(root))} cached, 0 to execute" in result.output
 
 
 # ----------------------------------------------------------------------------- failures
