@@ -68,14 +68,20 @@ import time
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Callable
 
+import nbformat
 import pandas as pd
+import yaml
 
 from analysis import paths
+from analysis.contract import DataContractError, load_dataset
 from analysis.notebook import FRAGMENT, RUN_FILE
-from analysis.results import read_results, results_frame, write_results
+from analysis.presentation import POPULATION_LABELS, format_value
+from analysis.results import make_result, read_results, results_frame, write_results
+from analysis.tables import NARRATIVE_KEYS
 
 #: Bump to invalidate every cache entry (a change of this runner's contract with notebooks).
 RUNNER_VERSION = "1"
@@ -204,8 +210,6 @@ def _module_imports(path: Path, name: str) -> set[str]:
 def notebook_source_tree(notebook: Path) -> ast.Module:
     """The code cells of a notebook as one Python module (IPython magics and shell lines,
     which are not Python, left out)."""
-    import nbformat
-
     nb = nbformat.read(notebook, as_version=4)
     code = []
     for cell in nb.cells:
@@ -352,8 +356,6 @@ def inspect_dataset(data_dir: str | os.PathLike | None = None) -> DatasetInfo:
     Raises :class:`BuildError` with the contract's report (file, column, line, rule) when
     the dataset is invalid.
     """
-    from analysis.contract import DataContractError, load_dataset
-
     directory = paths.dataset_dir(data_dir)
     try:
         load_dataset(directory)
@@ -384,8 +386,6 @@ class Run:
 
 def notebook_parameter_names(notebook: Path) -> set[str]:
     """Names assigned in the cell tagged ``parameters`` of a notebook (empty if none)."""
-    import nbformat
-
     nb = nbformat.read(notebook, as_version=4)
     for cell in nb.cells:
         if cell.cell_type == "code" and "parameters" in cell.metadata.get("tags", []):
@@ -421,8 +421,6 @@ def load_run_plan(path: Path = RUNPLAN) -> list[Run]:
     empty) of the contract's files, sources existing paths inside the repository, every
     parameter (given and injected) defined in the notebook's ``parameters`` cell. Raises
     :class:`BuildError` naming the run and the problem."""
-    import yaml
-
     path = Path(path)
     try:
         plan = yaml.safe_load(path.read_text(encoding="utf-8"))
@@ -545,8 +543,6 @@ def _source_cell_number(run: Run, executed_notebook: Path, source_text: str) -> 
     banners), so the failing cell is found by the id of the cell holding the error output,
     and, failing that, by its source text.
     """
-    import nbformat
-
     source = nbformat.read(run.notebook, as_version=4)
     failing_id = None
     try:
@@ -563,7 +559,7 @@ def _source_cell_number(run: Run, executed_notebook: Path, source_text: str) -> 
 
 
 def _describe_failure(run: Run, err: Exception, executed_notebook: Path) -> str:
-    from papermill.exceptions import PapermillExecutionError
+    from papermill.exceptions import PapermillExecutionError  # only on failure (see execute_run)
 
     rel_nb = run.notebook.relative_to(paths.ROOT) if run.notebook.is_relative_to(paths.ROOT) else run.notebook
     if isinstance(err, PapermillExecutionError):
@@ -579,8 +575,7 @@ def _describe_failure(run: Run, err: Exception, executed_notebook: Path) -> str:
 
 def execute_run(record: RunRecord, dataset: DatasetInfo) -> RunRecord:
     """Execute one run with papermill into its cache entry; write ``meta.json`` last."""
-    import nbformat
-    import papermill
+    import papermill  # slow to import; a build with every run cached never needs it
 
     if record.entry.exists():
         shutil.rmtree(record.entry)
@@ -683,9 +678,6 @@ def publish(records: list[RunRecord], generated: Path = GENERATED, extra: dict[s
 def merge_registry(records: list[RunRecord]) -> pd.DataFrame:
     """Merge the runs' fragments, add the text's restatements (:data:`analysis.tables.NARRATIVE_KEYS`
     whose source is present) and return the registry frame. A key written by two runs raises."""
-    from analysis.results import make_result
-    from analysis.tables import NARRATIVE_KEYS
-
     frames, owner, clashes = [], {}, []
     for record in records:
         frame = read_registry(record.output_dir / FRAGMENT)
@@ -735,8 +727,6 @@ def render_registry_value(registry: dict[str, float], reference: str) -> str:
     ...
     KeyError: "no key 'table9.x.msc.pct' in the results registry"
     """
-    from analysis.presentation import format_value
-
     key, _, spec = reference.strip().partition(":")
     if key not in registry:
         raise KeyError(f"no key {key!r} in the results registry")
@@ -746,8 +736,6 @@ def render_registry_value(registry: dict[str, float], reference: str) -> str:
 def describe_parameter(run: Run, name: str) -> str:
     """Text of a ``{run}`` reference on a run's page: a parameter's value, populations by
     their readable name (:data:`analysis.presentation.POPULATION_LABELS`)."""
-    from analysis.presentation import POPULATION_LABELS
-
     if name == "title":
         return run.title
     if name not in run.parameters:
@@ -786,8 +774,6 @@ def _git(*args: str) -> str:
 
 
 def _package_versions() -> list[tuple[str, str]]:
-    from importlib.metadata import PackageNotFoundError, version
-
     names = []
     for line in (paths.ROOT / "requirements.in").read_text(encoding="utf-8").splitlines():
         name = re.split(r"[<>=!~\[; ]", line.split("#", 1)[0].strip(), maxsplit=1)[0]
