@@ -195,12 +195,22 @@ def on_config_inited(app: Sphinx, config) -> None:
 
 
 def on_builder_inited(app: Sphinx) -> None:
-    """Run the stale notebooks and publish pages and registry (all or nothing)."""
+    """Take the checkout's build lock, run the stale notebooks and publish pages and registry
+    (all or nothing). The lock is held until the build finishes: a second build of the same
+    checkout would otherwise share the run cache's staging folders, and could republish
+    ``book/generated`` while this one reads it."""
     runplan = Path(app.srcdir) / app.config.reproduce_runplan
     try:
+        app.reproduce_lock = build.acquire_build_lock(log=logger.info)
         app.reproduce_state = build.prepare_book(app.reproduce_dataset, runplan, log=logger.info)
     except build.BuildError as err:
         raise ReproduceError(str(err)) from None
+
+
+def on_build_finished(app: Sphinx, exception) -> None:
+    lock = getattr(app, "reproduce_lock", None)
+    if lock is not None:
+        lock.release()
 
 
 def on_env_purge_doc(app, env, docname) -> None:
@@ -238,6 +248,7 @@ def setup(app: Sphinx) -> dict:
     app.add_config_value("reproduce_runplan", "runplan.yml", "env")
     app.connect("config-inited", on_config_inited)
     app.connect("builder-inited", on_builder_inited)
+    app.connect("build-finished", on_build_finished)
     app.connect("env-purge-doc", on_env_purge_doc)
     app.connect("env-merge-info", on_env_merge_info)
     app.connect("env-check-consistency", on_env_check_consistency)
