@@ -22,15 +22,16 @@ import argparse
 import sys
 from pathlib import Path
 
+from analysis.contract import DataContractError, load_dataset
+from analysis.paths import dataset_dir
+from analysis.pipeline import run_verify
+
 #: Exit status for a dataset that breaks the contract (argparse uses 2 for bad usage too).
 EXIT_INVALID = 2
 
 
 def _cmd_validate(args: argparse.Namespace) -> int:
     """Validate a dataset directory; print a one-line summary or the full report."""
-    from analysis.contract import DataContractError, load_dataset
-    from analysis.paths import dataset_dir
-
     # An explicit DIR is a command-line path, so relative to the working directory;
     # without one, dataset_dir() applies the build's rule ($ANALYSIS_DATA_DIR, default).
     explicit = None if args.directory is None else Path(args.directory).absolute()
@@ -50,8 +51,6 @@ def _cmd_validate(args: argparse.Namespace) -> int:
 
 def _cmd_verify(args: argparse.Namespace) -> int:
     """Published versus reproduced, number by number (see :mod:`analysis.verify`)."""
-    from analysis.pipeline import run_verify
-
     explicit = None if args.directory is None else Path(args.directory).absolute()
     return run_verify(explicit)
 

@@ -379,6 +379,7 @@ def _scale_worker(directory: Path, profile: Path | None) -> dict:
     import resource
 
     t0 = time.perf_counter()
+    # Imported here, not at module level, because their import time is one of the measurements.
     from analysis.contract import load_dataset
     from analysis.published import load_published
     from analysis.results import write_results

@@ -20,15 +20,23 @@ which calls this module in two steps:
 
 Cache key
 ---------
-A run's key is the SHA-256 of: the notebook file, the run's parameters (including the
-dataset directory and its synthetic flag), the content of every dataset file the run
-declares as an input (``inputs`` in the run plan) and of every non-CSV file of the dataset
-folder (README, marker), every file of the ``analysis`` package, ``requirements.lock``,
-the published-value registry (the ``*.csv`` of ``data/published``, which the reproduction
-report and the audit compare with) and :data:`RUNNER_VERSION`. Nothing changed: no notebook runs. One input changed: only the
-runs whose key covers it. Declared inputs are enforced: a notebook gets the dataset through
-:func:`load_run_dataset`, where every undeclared table raises on first use, so a wrong
-declaration fails loudly instead of leaving a stale cache entry.
+A run's key is the SHA-256 of exactly what the run can reach: the notebook file, the run's
+parameters (including the dataset directory and its synthetic flag), the content of every
+dataset table the run declares as an input (``inputs`` in the run plan; ``[]`` for none) and
+of every non-table file of the dataset folder (README, marker), the source of the
+``analysis`` modules in the notebook's static import closure (:func:`analysis_closure`:
+the modules its code cells import, then theirs, transitively, module- and function-level),
+``requirements.lock``, the repository paths the run declares as ``sources`` (files or
+folders, e.g. ``data/published`` for the runs that compare with the published registry) and
+:data:`RUNNER_VERSION`. Tooling no notebook imports (``analysis.bench``,
+``analysis.codecheck``, ``analysis.synthetic``) is in no key. Nothing changed: no notebook
+runs. One input changed: only the runs whose key covers it.
+
+Declarations are enforced: a notebook gets the dataset through
+:func:`analysis.notebook.load_run_dataset`, where every undeclared table raises on first
+use, and the runner records the run's ``sources`` beside its output folder, after which
+code that reads a repository source (:func:`analysis.paths.check_source`) raises for an
+undeclared one. A wrong declaration fails loudly instead of leaving a stale cache entry.
 
 Files are copied into ``book/generated/`` only when their bytes differ, so Sphinx's
 incremental build re-reads exactly the pages whose notebook re-ran; pages that print
@@ -39,7 +47,7 @@ Registry to prose
 -----------------
 Notebooks write their registry rows (the ``registry_*`` functions of
 :mod:`analysis.tables` and of the durability, clusters and longitudinal modules) with
-:func:`write_fragment`. The merged registry plus the restatements of
+:func:`analysis.notebook.write_fragment`. The merged registry plus the restatements of
 :data:`analysis.tables.NARRATIVE_KEYS` equals :func:`analysis.tables.compute_results` for the same
 dataset (tested). Prose and captions print a value with the ``{reg}`` role
 (``{reg}`table2.sae.msc.rate```), formatted by :func:`analysis.presentation.format_value`;
@@ -48,7 +56,7 @@ a key that is not in the registry fails the build.
 from __future__ import annotations
 
 import ast
-import dataclasses
+import fcntl
 import hashlib
 import html
 import json
@@ -61,14 +69,20 @@ import time
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Callable
 
+import nbformat
 import pandas as pd
+import yaml
 
 from analysis import paths
-from analysis.reports import published_version
-from analysis.results import RESULT_COLUMNS, format_full, read_results, results_frame, write_results
+from analysis.contract import DataContractError, load_dataset
+from analysis.notebook import FRAGMENT, RUN_FILE
+from analysis.presentation import POPULATION_LABELS, format_value
+from analysis.results import make_result, read_results, results_frame, write_results
+from analysis.tables import NARRATIVE_KEYS
 
 #: Bump to invalidate every cache entry (a change of this runner's contract with notebooks).
 RUNNER_VERSION = "1"
@@ -79,8 +93,6 @@ GENERATED = paths.BOOK / "generated"
 #: (the run's outputs) and ``meta.json`` (written last: an entry without it is incomplete).
 RUNS = paths.BUILD / "book-runs"
 REGISTRY_FILE = paths.RESULTS / "results.csv"
-#: Registry fragment every notebook writes into its output folder.
-FRAGMENT = "registry.csv"
 #: Parameters the runner injects into every notebook (they must be in its parameters cell).
 INJECTED = ("data_dir", "dataset_files", "synthetic", "output_dir")
 #: Files of the dataset folder that are contract tables (the rest count for every run).
@@ -116,6 +128,138 @@ def hash_tree(directory: Path) -> str:
         if "__pycache__" in rel or rel.endswith(".pyc"):
             continue
         digest.update(rel.encode() + b"\0" + hash_file(path).encode() + b"\n")
+    return digest.hexdigest()
+
+
+def hash_sources(sources: tuple[str, ...] | list[str], root: Path | None = None) -> str:
+    """SHA-256 over the repository paths ``sources`` (files or folders, relative to ``root``,
+    default the repository) and their content: a file by its bytes, a folder by
+    :func:`hash_tree`. The empty tuple hashes to a constant."""
+    root = paths.ROOT if root is None else Path(root)
+    digest = hashlib.sha256()
+    for source in sorted(sources):
+        path = root / source
+        content = hash_tree(path) if path.is_dir() else hash_file(path)
+        digest.update(f"{source}\0{'dir' if path.is_dir() else 'file'}\0{content}\n".encode())
+    return digest.hexdigest()
+
+
+# ----------------------------------------------------------------------------- import closure
+PACKAGE = "analysis"
+
+
+def _module_file(name: str, root: Path) -> Path | None:
+    """The source file of module ``name`` (``analysis.x.y``) under ``root``, or None."""
+    base = root.joinpath(*name.split("."))
+    for candidate in (base.with_suffix(".py"), base / "__init__.py"):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def _import_statements(tree: ast.AST):
+    """The import statements of ``tree`` at any depth of statements (module level, in
+    functions, classes, ``if``/``try`` blocks); expressions are not searched, as no import
+    statement can be inside one."""
+    stack = [tree]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, (ast.Import, ast.ImportFrom)):
+            yield node
+            continue
+        for name in ("body", "orelse", "finalbody", "handlers", "cases"):
+            children = getattr(node, name, None)
+            if isinstance(children, list):
+                stack.extend(child for child in children if isinstance(child, (ast.stmt, ast.excepthandler,
+                                                                                  ast.match_case)))
+
+
+def _imported_modules(tree: ast.AST, module: str = "", is_package: bool = False) -> set[str]:
+    """Dotted names that the import statements of ``tree`` (anywhere: module level or inside
+    functions) may load from the ``analysis`` package, relative imports resolved from
+    ``module``. ``from analysis.x import name`` yields ``analysis.x`` and
+    ``analysis.x.name`` (the latter counts only if it is a module)."""
+    names: set[str] = set()
+    for node in _import_statements(tree):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        else:
+            base = node.module or ""
+            if node.level:
+                parts = module.split(".") if is_package else module.split(".")[:-1]
+                parts = parts[: len(parts) - (node.level - 1)]
+                base = ".".join([*parts, base] if base else parts)
+            names.add(base)
+            names.update(f"{base}.{alias.name}" for alias in node.names)
+    return {n for n in names if n == PACKAGE or n.startswith(PACKAGE + ".")}
+
+
+#: Imports of a module file, by (path, size, modification time): each file is parsed once per
+#: process however many notebooks reach it.
+_IMPORTS_CACHE: dict[tuple[str, int, int], set[str]] = {}
+
+
+def _module_imports(path: Path, name: str) -> set[str]:
+    stat = path.stat()
+    memo = (str(path), stat.st_size, stat.st_mtime_ns)
+    if memo not in _IMPORTS_CACHE:
+        tree = ast.parse(path.read_bytes(), filename=str(path))
+        _IMPORTS_CACHE[memo] = _imported_modules(tree, name, path.name == "__init__.py")
+    return _IMPORTS_CACHE[memo]
+
+
+def notebook_source_tree(notebook: Path) -> ast.Module:
+    """The code cells of a notebook as one Python module (IPython magics and shell lines,
+    which are not Python, left out)."""
+    nb = nbformat.read(notebook, as_version=4)
+    code = []
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            code += [line for line in cell.source.splitlines() if not line.lstrip().startswith(("%", "!"))]
+    try:
+        return ast.parse("\n".join(code), filename=str(notebook))
+    except SyntaxError as err:
+        raise BuildError(f"notebook {notebook}: cannot be parsed to find its imports: {err}") from None
+
+
+def analysis_closure(notebook: Path, root: Path | None = None) -> list[Path]:
+    """Source files of the ``analysis`` modules a notebook can reach: the modules its code
+    cells import, then, transitively, the modules those import (module-level and
+    function-level imports alike), with the ``__init__.py`` of every package on the way.
+
+    This is what a run's cache key covers of the code, so editing a module no notebook
+    reaches (``analysis.bench``, ``analysis.codecheck``, ``analysis.synthetic``) re-executes
+    nothing. The closure is static: a module loaded by ``importlib`` with a computed name
+    would be missed (the package has none).
+
+    Examples
+    --------
+    >>> files = [p.relative_to(paths.ROOT).as_posix() for p in analysis_closure(paths.BOOK / "notebooks" / "safety.ipynb")]
+    >>> "analysis/safety.py" in files, "analysis/bench.py" in files, "analysis/build.py" in files
+    (True, False, False)
+    """
+    root = paths.ROOT if root is None else Path(root)
+    pending = sorted(_imported_modules(notebook_source_tree(notebook)))
+    found: dict[str, Path] = {}
+    while pending:
+        name = pending.pop()
+        if name in found:
+            continue
+        path = _module_file(name, root)
+        if path is None:  # a name imported from a module, not a module itself
+            continue
+        found[name] = path
+        parents = [".".join(name.split(".")[:i]) for i in range(1, name.count(".") + 1)]
+        pending += [*parents, *sorted(_module_imports(path, name))]
+    return sorted(found.values())
+
+
+def hash_modules(files: list[Path], root: Path | None = None) -> str:
+    """SHA-256 over the relative paths and bytes of ``files`` (an import closure)."""
+    root = paths.ROOT if root is None else Path(root)
+    digest = hashlib.sha256()
+    for path in sorted(files):
+        digest.update(path.relative_to(root).as_posix().encode() + b"\0" + hash_file(path).encode() + b"\n")
     return digest.hexdigest()
 
 
@@ -213,81 +357,12 @@ def inspect_dataset(data_dir: str | os.PathLike | None = None) -> DatasetInfo:
     Raises :class:`BuildError` with the contract's report (file, column, line, rule) when
     the dataset is invalid.
     """
-    from analysis.contract import DataContractError, load_dataset
-
     directory = paths.dataset_dir(data_dir)
     try:
         load_dataset(directory)
     except DataContractError as err:
         raise BuildError(f"invalid dataset {directory}:\n{err}") from None
     return describe_dataset(directory)
-
-
-class UndeclaredInput:
-    """Stands in for a dataset table a run did not declare: any use raises."""
-
-    def __init__(self, file: str, declared: tuple[str, ...]):
-        self._message = (f"this notebook uses {file}, which its run does not declare as an input "
-                         f"(inputs: {', '.join(declared)}); add it to the run's inputs in book/runplan.yml")
-
-    def __getattr__(self, name):
-        if name.startswith("__"):
-            raise AttributeError(name)
-        raise RuntimeError(self._message)
-
-    def __getitem__(self, item):
-        raise RuntimeError(self._message)
-
-    def __len__(self):
-        raise RuntimeError(self._message)
-
-    def __iter__(self):
-        raise RuntimeError(self._message)
-
-
-def load_run_dataset(data_dir: str, dataset_files: list[str] | tuple[str, ...]):
-    """The validated dataset of ``data_dir`` with only the tables in ``dataset_files``;
-    every other table is an :class:`UndeclaredInput`.
-
-    Examples
-    --------
-    >>> ds = load_run_dataset("tests/data/minimal", ["subjects.csv"])
-    >>> len(ds.subjects)
-    8
-    >>> ds.visits["AVISITN"]
-    Traceback (most recent call last):
-    ...
-    RuntimeError: this notebook uses visits.csv, which its run does not declare as an input (inputs: subjects.csv); add it to the run's inputs in book/runplan.yml
-    """
-    from analysis.contract import load_dataset
-
-    declared = tuple(dataset_files)
-    unknown = sorted(set(declared) - set(CONTRACT_FILES))
-    if unknown:
-        raise ValueError(f"unknown dataset files {unknown}; expected some of {CONTRACT_FILES}")
-    dataset = load_dataset(paths.dataset_dir(data_dir))
-    hidden = {f.removesuffix(".csv"): UndeclaredInput(f, declared) for f in CONTRACT_FILES if f not in declared}
-    return dataclasses.replace(dataset, **hidden)
-
-
-# ----------------------------------------------------------------------------- notebook side
-def output_path(output_dir: str | os.PathLike) -> Path:
-    """A run's output folder as an absolute path (relative paths are from the repository
-    root), created if missing."""
-    path = Path(output_dir)
-    path = path if path.is_absolute() else paths.ROOT / path
-    path.mkdir(parents=True, exist_ok=True)
-    return path
-
-
-def write_fragment(rows: list[dict], output_dir: str | os.PathLike) -> pd.DataFrame:
-    """Write a run's registry rows to ``<output_dir>/registry.csv``; return them as a frame
-    (duplicate keys raise)."""
-    from analysis.results import write_results
-
-    frame = results_frame(rows)
-    write_results(frame, output_path(output_dir) / FRAGMENT)
-    return frame
 
 
 # ----------------------------------------------------------------------------- run plan
@@ -301,6 +376,8 @@ class Run:
     parameters: dict = field(default_factory=dict)
     artefacts: dict = field(default_factory=dict)
     title: str = ""
+    #: Repository paths (files or folders, from the root) the run reads besides the dataset.
+    sources: tuple[str, ...] = ()
 
     @property
     def page(self) -> str:
@@ -310,8 +387,6 @@ class Run:
 
 def notebook_parameter_names(notebook: Path) -> set[str]:
     """Names assigned in the cell tagged ``parameters`` of a notebook (empty if none)."""
-    import nbformat
-
     nb = nbformat.read(notebook, as_version=4)
     for cell in nb.cells:
         if cell.cell_type == "code" and "parameters" in cell.metadata.get("tags", []):
@@ -322,12 +397,31 @@ def notebook_parameter_names(notebook: Path) -> set[str]:
     return set()
 
 
-def load_run_plan(path: Path = RUNPLAN) -> list[Run]:
-    """Read and check the run plan: unique ids, notebooks present, inputs among the
-    contract's files, every parameter (given and injected) defined in the notebook's
-    ``parameters`` cell. Raises :class:`BuildError` naming the run and the problem."""
-    import yaml
+def check_source_path(source, root: Path | None = None) -> str:
+    """What is wrong with a ``sources:`` entry ('' if nothing): it must be a path relative to
+    the repository ``root``, inside it, naming a file or folder that exists.
 
+    Examples
+    --------
+    >>> check_source_path("data/published"), check_source_path("../elsewhere")
+    ('', "source '../elsewhere' must be a path inside the repository, relative to its root")
+    >>> check_source_path("data/nothing")
+    "source 'data/nothing' not found in the repository"
+    """
+    root = paths.ROOT if root is None else Path(root)
+    text = str(source)
+    if not text or Path(text).is_absolute() or not (root / text).resolve().is_relative_to(root.resolve()):
+        return f"source {text!r} must be a path inside the repository, relative to its root"
+    if not (root / text).exists():
+        return f"source {text!r} not found in the repository"
+    return ""
+
+
+def load_run_plan(path: Path = RUNPLAN) -> list[Run]:
+    """Read and check the run plan: unique ids, notebooks present, inputs a list (possibly
+    empty) of the contract's files, sources existing paths inside the repository, every
+    parameter (given and injected) defined in the notebook's ``parameters`` cell. Raises
+    :class:`BuildError` naming the run and the problem."""
     path = Path(path)
     try:
         plan = yaml.safe_load(path.read_text(encoding="utf-8"))
@@ -343,16 +437,23 @@ def load_run_plan(path: Path = RUNPLAN) -> list[Run]:
         if not notebook.is_file():
             problems.append(f"{where}: notebook {entry.get('notebook')!r} not found")
             continue
-        inputs = tuple(entry.get("inputs") or ())
-        bad = [f for f in inputs if f not in CONTRACT_FILES]
-        if bad or not inputs:
-            problems.append(f"{where}: inputs must be a non-empty list of {', '.join(CONTRACT_FILES)} (got {list(inputs)})")
+        inputs = entry.get("inputs")
+        if not isinstance(inputs, list) or any(f not in CONTRACT_FILES for f in inputs):
+            problems.append(f"{where}: inputs must be a list of some of {', '.join(CONTRACT_FILES)} "
+                            f"([] for none; got {inputs!r})")
+            inputs = []
+        sources = entry.get("sources", [])
+        if not isinstance(sources, list):
+            problems.append(f"{where}: sources must be a list of repository paths (got {sources!r})")
+            sources = []
+        problems += [f"{where}: {problem}" for problem in map(check_source_path, sources) if problem]
         parameters = dict(entry.get("parameters") or {})
         defined = notebook_parameter_names(notebook)
         missing = [p for p in (*INJECTED, *parameters) if p not in defined]
         if missing:
             problems.append(f"{where}: {notebook.name} has no parameters cell defining {missing}")
-        runs.append(Run(rid, notebook, inputs, parameters, dict(entry.get("artefacts") or {}), str(entry.get("title", ""))))
+        runs.append(Run(rid, notebook, tuple(inputs), parameters, dict(entry.get("artefacts") or {}),
+                        str(entry.get("title", "")), tuple(str(p).rstrip("/") for p in sources)))
     ids = [r.id for r in runs]
     problems += [f"run plan {path.name}: id {d!r} used twice" for d in sorted({i for i in ids if ids.count(i) > 1})]
     if not runs and not problems:
@@ -368,12 +469,16 @@ def run_parameters(run: Run, dataset: DatasetInfo, output_dir: str) -> dict:
             "output_dir": output_dir, **run.parameters}
 
 
-def compute_run_key(run: Run, dataset: DatasetInfo, analysis_hash: str, lock_hash: str,
-                    published_hash: str = "") -> str:
+def compute_run_key(run: Run, dataset: DatasetInfo, code_hash: str, lock_hash: str,
+                    sources_hash: str = "") -> str:
     """The cache key of a run (first 16 hex digits of a SHA-256; see the module notes).
+
+    ``code_hash`` is :func:`hash_modules` of the run's :func:`analysis_closure`,
+    ``sources_hash`` :func:`hash_sources` of its declared ``sources``.
 
     Examples
     --------
+    >>> import dataclasses
     >>> ds = DatasetInfo(Path("d"), "d", False, "", {"subjects.csv": "a", "visits.csv": "b", "README.md": "c"}, {})
     >>> run = Run("x", Path(__file__), ("subjects.csv",), {"population": "completers"})
     >>> key = compute_run_key(run, ds, "code", "lock")
@@ -389,11 +494,23 @@ def compute_run_key(run: Run, dataset: DatasetInfo, analysis_hash: str, lock_has
         "parameters": parameters,
         "inputs": {f: dataset.files.get(f, "") for f in run.inputs},
         "dataset_other_files": {f: h for f, h in dataset.files.items() if f not in CONTRACT_FILES},
-        "analysis": analysis_hash,
+        "code": code_hash,
         "lock": lock_hash,
-        "published": published_hash,
+        "sources": {"declared": sorted(run.sources), "content": sources_hash},
     }
     return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def run_keys(runs: list[Run], dataset: DatasetInfo, root: Path | None = None) -> dict[str, str]:
+    """The cache key of every run of ``runs`` (run id -> key), hashing each module and
+    source once."""
+    root = paths.ROOT if root is None else Path(root)
+    lock_hash = hash_file(root / "requirements.lock")
+    keys = {}
+    for run in runs:
+        code_hash = hash_modules(analysis_closure(run.notebook, root), root)
+        keys[run.id] = compute_run_key(run, dataset, code_hash, lock_hash, hash_sources(run.sources, root))
+    return keys
 
 
 # ----------------------------------------------------------------------------- execution
@@ -427,8 +544,6 @@ def _source_cell_number(run: Run, executed_notebook: Path, source_text: str) -> 
     banners), so the failing cell is found by the id of the cell holding the error output,
     and, failing that, by its source text.
     """
-    import nbformat
-
     source = nbformat.read(run.notebook, as_version=4)
     failing_id = None
     try:
@@ -445,7 +560,7 @@ def _source_cell_number(run: Run, executed_notebook: Path, source_text: str) -> 
 
 
 def _describe_failure(run: Run, err: Exception, executed_notebook: Path) -> str:
-    from papermill.exceptions import PapermillExecutionError
+    from papermill.exceptions import PapermillExecutionError  # only on failure (see execute_run)
 
     rel_nb = run.notebook.relative_to(paths.ROOT) if run.notebook.is_relative_to(paths.ROOT) else run.notebook
     if isinstance(err, PapermillExecutionError):
@@ -461,12 +576,14 @@ def _describe_failure(run: Run, err: Exception, executed_notebook: Path) -> str:
 
 def execute_run(record: RunRecord, dataset: DatasetInfo) -> RunRecord:
     """Execute one run with papermill into its cache entry; write ``meta.json`` last."""
-    import nbformat
-    import papermill
+    import papermill  # slow to import; a build with every run cached never needs it
 
     if record.entry.exists():
         shutil.rmtree(record.entry)
     record.output_dir.mkdir(parents=True)
+    # What the notebook may read besides the dataset (enforced by analysis.notebook.output_path).
+    (record.entry / RUN_FILE).write_text(json.dumps({"run": record.run.id, "sources": list(record.run.sources)}),
+                                         encoding="utf-8")
     params = run_parameters(record.run, dataset, record.output_dir.relative_to(paths.ROOT).as_posix())
     started = datetime.now(timezone.utc)
     t0 = time.perf_counter()
@@ -562,9 +679,6 @@ def publish(records: list[RunRecord], generated: Path = GENERATED, extra: dict[s
 def merge_registry(records: list[RunRecord]) -> pd.DataFrame:
     """Merge the runs' fragments, add the text's restatements (:data:`analysis.tables.NARRATIVE_KEYS`
     whose source is present) and return the registry frame. A key written by two runs raises."""
-    from analysis.results import make_result
-    from analysis.tables import NARRATIVE_KEYS
-
     frames, owner, clashes = [], {}, []
     for record in records:
         frame = read_registry(record.output_dir / FRAGMENT)
@@ -614,8 +728,6 @@ def render_registry_value(registry: dict[str, float], reference: str) -> str:
     ...
     KeyError: "no key 'table9.x.msc.pct' in the results registry"
     """
-    from analysis.presentation import format_value
-
     key, _, spec = reference.strip().partition(":")
     if key not in registry:
         raise KeyError(f"no key {key!r} in the results registry")
@@ -625,8 +737,6 @@ def render_registry_value(registry: dict[str, float], reference: str) -> str:
 def describe_parameter(run: Run, name: str) -> str:
     """Text of a ``{run}`` reference on a run's page: a parameter's value, populations by
     their readable name (:data:`analysis.presentation.POPULATION_LABELS`)."""
-    from analysis.presentation import POPULATION_LABELS
-
     if name == "title":
         return run.title
     if name not in run.parameters:
@@ -665,8 +775,6 @@ def _git(*args: str) -> str:
 
 
 def _package_versions() -> list[tuple[str, str]]:
-    from importlib.metadata import PackageNotFoundError, version
-
     names = []
     for line in (paths.ROOT / "requirements.in").read_text(encoding="utf-8").splitlines():
         name = re.split(r"[<>=!~\[; ]", line.split("#", 1)[0].strip(), maxsplit=1)[0]
@@ -722,7 +830,7 @@ def render_reproducibility_page(records: list[RunRecord], dataset: DatasetInfo) 
         "Every page under *Results* is a notebook executed by papermill with these parameters "
         "(`book/runplan.yml`). A run is repeated only when its cache key changes.",
         "",
-        "| run | notebook | parameters | dataset inputs | cache key | run time (s) | executed at (UTC) |",
+        "| run | notebook | parameters | inputs and sources | cache key | run time (s) | executed at (UTC) |",
         "| --- | --- | --- | --- | --- | ---: | --- |",
     ]
     for record in records:
@@ -731,7 +839,7 @@ def render_reproducibility_page(records: list[RunRecord], dataset: DatasetInfo) 
         params_text = ", ".join(f"`{k}={v!r}`" for k, v in sorted(params.items()))
         lines.append(f"| {{doc}}`{record.run.id} <{record.run.page.removeprefix('generated/')}>` | "
                      f"`{record.run.notebook.relative_to(paths.ROOT).as_posix()}` | {_md_cell(params_text)} | "
-                     f"{', '.join(record.run.inputs)} | `{record.key}` | {record.meta.get('seconds', '')} | "
+                     f"{', '.join((*record.run.inputs, *record.run.sources)) or 'none'} | `{record.key}` | {record.meta.get('seconds', '')} | "
                      f"{record.meta.get('executed_at', '')} |")
     lines += ["", "## Where each table and figure comes from", "",
               "| artefact | run | notebook | output file |", "| --- | --- | --- | --- |"]
@@ -768,6 +876,93 @@ def prune_cache(records: list[RunRecord], keep: int = 4, runs_dir: Path = RUNS) 
     return removed
 
 
+# ----------------------------------------------------------------------------- build lock
+#: Held by the build that runs notebooks, publishes and reads pages; the second build of the
+#: same checkout waits for it (or, with ``BOOK_LOCK=fail``, stops at once naming the holder).
+LOCK_FILE = paths.BUILD / "book.lock"
+
+
+@dataclass
+class BuildLock:
+    """An exclusive ``fcntl.flock`` on :data:`LOCK_FILE`, held until :meth:`release` or until
+    the process ends (the kernel drops the lock of a killed build, so it never goes stale)."""
+
+    path: Path
+    handle: object = None
+
+    def release(self) -> None:
+        if self.handle is not None:
+            fcntl.flock(self.handle, fcntl.LOCK_UN)
+            self.handle.close()
+            self.handle = None
+
+
+def _describe_holder(text: str) -> tuple[str, int | None]:
+    """``(description, pid)`` of the build recorded in a lock file's text."""
+    try:
+        holder = json.loads(text)
+        return (f"build pid {holder['pid']} started {holder['started']} ({holder['command']})",
+                int(holder["pid"]))
+    except (ValueError, KeyError, TypeError):
+        return "a build that has not yet recorded itself", None
+
+
+def _pid_alive(pid: int | None) -> bool:
+    if pid is None:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def acquire_build_lock(path: Path = LOCK_FILE, wait: bool | None = None, log: Log = print,
+                       poll_seconds: float = 0.5) -> BuildLock:
+    """Take the build lock of this checkout (run cache, ``book/generated``, the registry and
+    Sphinx's outputs), saying who holds it if it is taken.
+
+    ``wait`` (default: unless ``$BOOK_LOCK`` is ``fail``) waits for the other build, naming it
+    once; otherwise :class:`BuildError` names it at once. A lock file left by a build that was
+    killed names a process that no longer runs: its lock is free, and this build takes it over
+    and says so.
+    """
+    wait = os.environ.get("BOOK_LOCK", "wait") != "fail" if wait is None else wait
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle = open(path, "a+", encoding="utf-8")  # noqa: SIM115 - held open for the lock's lifetime
+    announced = False
+    while True:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            break
+        except BlockingIOError:
+            handle.seek(0)
+            holder, _pid = _describe_holder(handle.read())
+            if not wait:
+                handle.close()
+                raise BuildError(f"another build of this checkout is running: {holder}; it holds {path}. "
+                                 f"Wait for it to finish, or unset BOOK_LOCK=fail to wait automatically.") from None
+            if not announced:
+                log(f"[reproduce] waiting for {holder} to finish (it holds {path})")
+                announced = True
+            time.sleep(poll_seconds)
+    handle.seek(0)
+    previous, pid = _describe_holder(handle.read())
+    if pid is not None and pid != os.getpid() and not _pid_alive(pid):
+        log(f"[reproduce] taking over the build lock left by {previous}, which is no longer running")
+    elif announced:
+        log("[reproduce] the other build has finished; continuing")
+    handle.seek(0)
+    handle.truncate()
+    handle.write(json.dumps({"pid": os.getpid(), "started": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+                             "command": " ".join(os.path.basename(a) if i == 0 else a
+                                                 for i, a in enumerate(sys.argv))[:200]}))
+    handle.flush()
+    return BuildLock(path, handle)
+
+
 # ----------------------------------------------------------------------------- orchestration
 @dataclass
 class BookState:
@@ -789,12 +984,10 @@ def prepare_book(dataset: DatasetInfo, runplan: Path = RUNPLAN, workers: int | N
                  log: Log = print, generated: Path = GENERATED, registry_file: Path = REGISTRY_FILE) -> BookState:
     """Execute what is stale, then publish pages and registry (only if every run succeeded)."""
     runs = load_run_plan(runplan)
-    analysis_hash = hash_tree(paths.ROOT / "analysis")
-    lock_hash = hash_file(paths.ROOT / "requirements.lock")
-    published_hash = published_version()
+    keys = run_keys(runs, dataset)
     records = []
     for run in runs:
-        key = compute_run_key(run, dataset, analysis_hash, lock_hash, published_hash)
+        key = keys[run.id]
         record = RunRecord(run, key, RUNS / run.id / key)
         meta = record.entry / "meta.json"
         if meta.is_file():

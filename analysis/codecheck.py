@@ -40,9 +40,12 @@ import re
 import sys
 from pathlib import Path
 
+import nbformat
 import yaml
 
 from analysis import paths
+from analysis.build import load_run_plan
+from analysis.notebook import FRAGMENT
 
 #: The file this module writes.
 CODECHECK_FILE = paths.ROOT / "codecheck.yml"
@@ -96,8 +99,6 @@ def page_title(run) -> str:
     >>> page_title(runs["safety"]), page_title(runs["efficacy_nri"])
     ('Adverse events', 'Sensitivity analysis: efficacy with non-responder imputation')
     """
-    import nbformat
-
     notebook = nbformat.read(run.notebook, as_version=4)
     for cell in notebook.cells:
         if cell.cell_type != "markdown":
@@ -132,8 +133,6 @@ def build_manifest(runs, root: Path = paths.ROOT) -> list[dict[str, str]]:
     """The ``manifest`` list: each run's artefacts and registry fragment, in run-plan order,
     then the files of :data:`REGISTRY_FILES`. Paths are relative to the repository ``root``,
     where ``codecheck.yml`` lies, as the specification requires."""
-    from analysis.build import FRAGMENT
-
     manifest = []
     for run in runs:
         for label, filename in run.artefacts.items():
@@ -147,8 +146,6 @@ def build_manifest(runs, root: Path = paths.ROOT) -> list[dict[str, str]]:
 
 def render_codecheck(runs=None) -> str:
     """The text of ``codecheck.yml`` for ``runs`` (default: the book's run plan)."""
-    from analysis.build import load_run_plan
-
     runs = load_run_plan() if runs is None else runs
     document = {
         "version": SPEC_VERSION,
@@ -172,8 +169,6 @@ def main(argv: list[str] | None = None) -> int:
     mode.add_argument("--check", action="store_true", help="exit 1 if codecheck.yml is not up to date")
     mode.add_argument("--stdout", action="store_true", help="print the file instead of writing it")
     args = parser.parse_args(argv)
-    from analysis.build import load_run_plan
-
     runs = load_run_plan()
     text = render_codecheck(runs)
     if args.stdout:

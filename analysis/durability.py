@@ -30,7 +30,7 @@ import pandas as pd
 
 from analysis import efficacy
 from analysis.endpoints import derive_efficacy_endpoints
-from analysis.populations import ARMS, DAYS_PER_YEAR, filter_population
+from analysis.populations import ARM_LABELS, ARMS, DAYS_PER_YEAR, filter_population
 from analysis.results import make_result
 
 #: Responses of Fig. 2A-E in panel order: endpoint id -> column of the derived visits table.
@@ -140,9 +140,7 @@ def fit_durability(durations: pd.DataFrame) -> dict[str, "object"]:
     >>> float(km.median_survival_time_)
     6.0
     """
-    from lifelines import KaplanMeierFitter
-
-    from analysis.populations import ARM_LABELS
+    from lifelines import KaplanMeierFitter  # slow to import; only the fits need it
 
     fits = {}
     for arm in ARMS:

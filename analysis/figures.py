@@ -20,6 +20,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
+from analysis.durability import DURABILITY_ENDPOINTS, ENDPOINT_LABELS, fit_durability
+from analysis.longitudinal import OUTCOMES, summarise_change_model
 from analysis.populations import ARM_LABELS, ARMS
 
 #: The Okabe-Ito palette.
@@ -126,9 +128,7 @@ def plot_durability(durations: pd.DataFrame, synthetic: bool = False):
     """Kaplan-Meier curves of the duration of each response (one panel per endpoint of
     :data:`analysis.durability.DURABILITY_ENDPOINTS`, lettered A-E) by arm, with 95%
     confidence bands, censoring ticks and the numbers at risk under each panel."""
-    from lifelines.plotting import add_at_risk_counts
-
-    from analysis.durability import DURABILITY_ENDPOINTS, ENDPOINT_LABELS, fit_durability
+    from lifelines.plotting import add_at_risk_counts  # lifelines is slow to import; only this figure needs it
 
     set_house_style()
     fig, axes = plt.subplots(3, 2, figsize=(12, 13.5))
@@ -209,8 +209,6 @@ def plot_activity_clusters(clusters: pd.DataFrame, tests: pd.DataFrame, syntheti
 def plot_longitudinal(models: dict, synthetic: bool = False):
     """Model-based mean change from baseline (95% CI) per arm over the visits, one panel
     per outcome (``models``: outcome id -> fitted :class:`analysis.longitudinal.ChangeModel`)."""
-    from analysis.longitudinal import OUTCOMES, summarise_change_model
-
     set_house_style()
     summaries = {outcome: summarise_change_model(model) for outcome, model in models.items()}
     fig, axes = plt.subplots(1, len(summaries), figsize=(12, 4.8))

@@ -37,3 +37,48 @@ def dataset_dir(override: str | os.PathLike | None = None) -> Path:
     chosen = override if override is not None else os.environ.get(DATA_DIR_ENV) or SYNTHETIC
     path = Path(chosen)
     return path if path.is_absolute() else (ROOT / path)
+
+
+#: Repository sources the current notebook run declares (``sources:`` in the run plan), as
+#: absolute paths; ``None`` outside a run, where nothing is restricted.
+_DECLARED_SOURCES: tuple[Path, ...] | None = None
+_RUN = ""
+
+
+def declare_sources(sources, run: str = "") -> None:
+    """Restrict this process to the repository ``sources`` (paths from the root) of a run:
+    afterwards :func:`check_source` refuses any other (``None`` lifts the restriction). Called by
+    :func:`analysis.notebook.output_path` in a notebook that the book's runner executes."""
+    global _DECLARED_SOURCES, _RUN
+    _DECLARED_SOURCES = None if sources is None else tuple((ROOT / s).resolve() for s in sources)
+    _RUN = run
+
+
+def check_source(path: str | os.PathLike) -> None:
+    """Raise if a run that did not declare ``path`` (or a folder holding it) reads it.
+
+    Code that reads a repository source a run can declare (the published registry, a
+    reconstruction folder) calls this first, so that the run's cache key, which covers only
+    its declared sources, cannot miss what the notebook read.
+
+    Examples
+    --------
+    >>> declare_sources(["data/published"], run="audit")
+    >>> check_source(PUBLISHED / "table2.csv")
+    >>> check_source(DATA / "ensemble")
+    Traceback (most recent call last):
+    ...
+    RuntimeError: run 'audit' reads data/ensemble, which it does not declare; add it to the run's sources in book/runplan.yml
+    >>> declare_sources(None)  # back to an unrestricted session
+    """
+    if _DECLARED_SOURCES is None:
+        return
+    resolved = Path(path).resolve()
+    if any(resolved == s or resolved.is_relative_to(s) for s in _DECLARED_SOURCES):
+        return
+    try:
+        shown = resolved.relative_to(ROOT.resolve()).as_posix()
+    except ValueError:
+        shown = str(resolved)
+    raise RuntimeError(f"run {_RUN!r} reads {shown}, which it does not declare; "
+                       f"add it to the run's sources in book/runplan.yml")

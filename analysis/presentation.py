@@ -27,7 +27,13 @@ from pathlib import Path
 
 import pandas as pd
 
+from analysis.audit import STATUSES as AUDIT_STATUSES
+from analysis.baseline import BINARY_ITEMS, CONTINUOUS_ITEMS
+from analysis.durability import DURABILITY_ENDPOINTS, ENDPOINT_LABELS
+from analysis.longitudinal import OUTCOMES
 from analysis.populations import ARM_LABELS, ARMS, TIMEPOINTS
+from analysis.safety import TABLE2_ROWS
+from analysis.verify import STATUSES as REPRODUCTION_STATUSES
 
 #: Printed for a missing value.
 MISSING = "–"
@@ -351,8 +357,6 @@ TABLE2_LEVELS: dict[str, int] = {
 
 def layout_table2(registry: pd.DataFrame | dict) -> PaperTable:
     """Table 2 (events and event rates per 100 patient-years, safety population)."""
-    from analysis.safety import TABLE2_ROWS
-
     v = _as_dict(registry)
     groups = []
     for code in ARMS.values():
@@ -480,8 +484,6 @@ def layout_durability(registry: pd.DataFrame | dict) -> PaperTable:
     """Summary of the Kaplan-Meier durability analysis: per response and arm, responders,
     losses of response, median duration and the share still responding at 24 months; the
     log-rank p per response."""
-    from analysis.durability import DURABILITY_ENDPOINTS, ENDPOINT_LABELS
-
     v = _as_dict(registry)
     groups = [(ARM_COLUMN_LABELS[code], ["Responders", "Lost", "Median (months)", "Still responding at 24 months (%)"])
               for code in ARMS.values()] + [("", ["Log-rank p"])]
@@ -524,8 +526,6 @@ def layout_cluster_tests(registry: pd.DataFrame | dict) -> PaperTable:
 def layout_longitudinal(registry: pd.DataFrame | dict) -> PaperTable:
     """Mixed-model estimates of the mean change from baseline per arm and visit (95% CI),
     the between-arm difference and its p-value, one block of rows per outcome."""
-    from analysis.longitudinal import OUTCOMES
-
     v = _as_dict(registry)
     columns = [*(ARM_COLUMN_LABELS[c] for c in ARMS.values()), "Difference (95% CI)", "p"]
 
@@ -931,12 +931,10 @@ def layout_reproduction_summary(registry: pd.DataFrame | dict, published_version
     :func:`analysis.reports.registry_reproduction`): the table ``make verify`` prints. With
     ``published_version`` (:func:`analysis.reports.published_version`), a footnote names the
     version of the published registry compared with."""
-    from analysis.verify import STATUSES
-
     v = _as_dict(registry)
     groups = [k.split(".")[1] for k in _keys_with(v, r"reproduction\.[a-z0-9_]+\.published\.n")
               if k != "reproduction.summary.published.n"]
-    table = _status_count_table(v, "reproduction", groups, ARTEFACT_LABELS, STATUSES, "published",
+    table = _status_count_table(v, "reproduction", groups, ARTEFACT_LABELS, REPRODUCTION_STATUSES, "published",
                                 "Published artefact", "All published values")
     table.footnotes = ["match: the reproduced value prints as the published one; mismatch: it does not; "
                        "missing: nothing was computed under the key; documented: no match, for a reason "
@@ -949,11 +947,9 @@ def layout_reproduction_summary(registry: pd.DataFrame | dict, published_version
 def layout_audit_summary(registry: pd.DataFrame | dict) -> PaperTable:
     """Consistency checks per family and status (``audit.*`` keys of
     :func:`analysis.reports.registry_audit`)."""
-    from analysis.audit import STATUSES
-
     v = _as_dict(registry)
     groups = [k.split(".")[1] for k in _keys_with(v, r"audit\.[a-z0-9_]+\.checks\.n") if k != "audit.summary.checks.n"]
-    table = _status_count_table(v, "audit", groups, AUDIT_FAMILY_LABELS, STATUSES, "checks",
+    table = _status_count_table(v, "audit", groups, AUDIT_FAMILY_LABELS, AUDIT_STATUSES, "checks",
                                 "Family of checks", "All checks")
     table.footnotes = ["consistent: the printed numbers agree; inconsistent: they cannot all be right as "
                        "printed; undecidable: the printed precision cannot settle the question."]
@@ -969,8 +965,6 @@ def layout_safety_rates(registry: pd.DataFrame | dict) -> PaperTable:
     """Table 2's event rates with exact (Garwood) 95% CIs, and the rate ratio MSC vs
     MSC+IFN-γ with its exact conditional 95% CI and p-value, row by row (``table2.*`` and
     ``safety_sensitivity.*`` keys)."""
-    from analysis.safety import TABLE2_ROWS
-
     v = _as_dict(registry)
     groups = [(f"{ARM_COLUMN_LABELS[code]} (PY = {format_number(v[f'table2.py.{code}'], 2)})",
                ["Events", "ER per 100 PY (95% CI)"]) for code in ARMS.values()]
@@ -995,8 +989,6 @@ def layout_incidence(registry: pd.DataFrame | dict) -> PaperTable:
     """Exposure-adjusted incidence per Table 2 row and arm: patients with the event, patient-
     years at risk (to the first event) and incidence per 100 PY with its exact 95% CI
     (``safety_sensitivity.<row>.<arm>.*`` keys; deaths have no row)."""
-    from analysis.safety import TABLE2_ROWS
-
     v = _as_dict(registry)
     groups = [(f"{ARM_COLUMN_LABELS[code]} (N = {format_number(v[f'table2.n.{code}'], 0)})",
                ["Patients", "PY at risk", "Incidence per 100 PY (95% CI)"]) for code in ARMS.values()]
@@ -1037,8 +1029,6 @@ def layout_dropouts(registry: pd.DataFrame | dict) -> PaperTable:
     """Baseline characteristics of the completers and of the patients who discontinued, with
     the test of each (``baseline_dropouts.*`` keys of
     :func:`analysis.reports.registry_dropout_table`); decimals as in Table 1."""
-    from analysis.baseline import BINARY_ITEMS, CONTINUOUS_ITEMS
-
     v = _as_dict(registry)
     decimals = {item: dec[0] for item, _label, kind, dec in TABLE1_ROWS if kind == "mean_sd"}
     rows = []

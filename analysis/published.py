@@ -258,6 +258,7 @@ def load_published(directory: str | os.PathLike = paths.PUBLISHED) -> pd.DataFra
     ('2.47', 2.47, 2, 'table2.csv')
     """
     directory = Path(directory)
+    paths.check_source(directory)
     csvs = sorted(directory.glob("*.csv"))
     if not csvs:
         raise ValueError(f"published registry: no *.csv in {directory}")

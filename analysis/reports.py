@@ -26,49 +26,19 @@ book's merged registry is :func:`analysis.tables.compute_results` plus these row
 from __future__ import annotations
 
 import hashlib
+from pathlib import Path
 
 import pandas as pd
 
 from analysis import paths
-from analysis.ensemble.report import load_ensemble, registry_ensemble
+from analysis.audit import STATUSES as AUDIT_STATUSES
+from analysis.audit import audit_published
+from analysis.baseline import CONTINUOUS_ITEMS
+from analysis.published import load_published
 from analysis.results import make_result, results_frame
-
-#: Label of the row that sums every group in :func:`count_statuses`.
-ALL = "all"
-
-
-def count_statuses(frame: pd.DataFrame, statuses: tuple[str, ...] | list[str], by: str) -> pd.DataFrame:
-    """Rows per group (``by``) and status, with a last row :data:`ALL` summing the groups.
-
-    Groups keep their order of first appearance in ``frame``; every status of ``statuses``
-    is a column, in that order, even when no row has it. This is the table that
-    :func:`analysis.verify.summarise_reproduction` prints (``by="artefact"``).
-
-    Raises
-    ------
-    ValueError
-        If a row has a status outside ``statuses``.
-
-    Examples
-    --------
-    >>> rep = pd.DataFrame({"artefact": ["b", "a", "b"], "status": ["match", "match", "mismatch"]})
-    >>> count_statuses(rep, ("match", "mismatch", "missing"), "artefact")
-         match  mismatch  missing
-    b        1         1        0
-    a        1         0        0
-    all      2         1        0
-    """
-    unknown = sorted(set(frame["status"]) - set(statuses))
-    if unknown:
-        raise ValueError(f"statuses {unknown} are not among {list(statuses)}")
-    counts = (frame.groupby([by, "status"], sort=False).size()
-              .unstack(fill_value=0).reindex(columns=list(statuses), fill_value=0))
-    counts = counts.reindex(list(dict.fromkeys(frame[by]))).fillna(0).astype(int)
-    counts.loc[ALL] = counts.sum()
-    counts.index.name = None
-    counts.columns.name = None
-    return counts
-
+from analysis.tables import compare_completers_dropouts, compute_results
+from analysis.verify import ALL, build_reproduction, count_statuses
+from analysis.verify import STATUSES as REPRODUCTION_STATUSES
 
 def registry_reproduction(reproduction: pd.DataFrame) -> list[dict]:
     """Registry rows of the reproduction report: counts per artefact and status, and totals.
@@ -86,15 +56,13 @@ def registry_reproduction(reproduction: pd.DataFrame) -> list[dict]:
      'reproduction.summary.missing.n': 0.0, 'reproduction.summary.documented.n': 1.0,
      'reproduction.summary.published.n': 3.0, 'reproduction.summary.checked.n': 2.0}
     """
-    from analysis.verify import STATUSES
-
-    counts = count_statuses(reproduction, STATUSES, "artefact")
+    counts = count_statuses(reproduction, REPRODUCTION_STATUSES, "artefact")
     rows = []
     for artefact, row in counts.iterrows():
         group = "summary" if artefact == ALL else artefact
         rows += [make_result(f"reproduction.{group}.{status}.n", row[status],
                              f"published values of {'all artefacts' if artefact == ALL else artefact} "
-                             f"with status {status} (analysis.verify)") for status in STATUSES]
+                             f"with status {status} (analysis.verify)") for status in REPRODUCTION_STATUSES]
         rows.append(make_result(f"reproduction.{group}.published.n", row.sum(), "published values compared"))
     total = counts.loc[ALL]
     rows.append(make_result("reproduction.summary.checked.n", total.sum() - total["documented"],
@@ -114,15 +82,13 @@ def registry_audit(audit: pd.DataFrame) -> list[dict]:
     {'audit.summary.consistent.n': 1.0, 'audit.summary.inconsistent.n': 1.0,
      'audit.summary.undecidable.n': 0.0, 'audit.summary.checks.n': 2.0}
     """
-    from analysis.audit import STATUSES
-
-    counts = count_statuses(audit, STATUSES, "family")
+    counts = count_statuses(audit, AUDIT_STATUSES, "family")
     rows = []
     for family, row in counts.iterrows():
         group = "summary" if family == ALL else family
         rows += [make_result(f"audit.{group}.{status}.n", row[status],
                              f"consistency checks of {'all families' if family == ALL else family} "
-                             f"with status {status} (analysis.audit)") for status in STATUSES]
+                             f"with status {status} (analysis.audit)") for status in AUDIT_STATUSES]
         rows.append(make_result(f"audit.{group}.checks.n", row.sum(), "consistency checks"))
     return rows
 
@@ -131,9 +97,6 @@ def registry_dropout_table(dataset) -> list[dict]:
     """Registry rows of the completers-versus-discontinued baseline comparison, item by item
     (:func:`analysis.tables.compare_completers_dropouts`: Welch's t-test for continuous,
     Fisher's exact test for binary characteristics, over all randomised patients)."""
-    from analysis.baseline import CONTINUOUS_ITEMS
-    from analysis.tables import compare_completers_dropouts
-
     rows = []
     for r in compare_completers_dropouts(dataset).itertuples(index=False):
         stat = "mean" if r.item in CONTINUOUS_ITEMS else "pct"
@@ -147,23 +110,16 @@ def registry_dropout_table(dataset) -> list[dict]:
 
 def compute_report_results(dataset, published: pd.DataFrame | None = None,
                            results: pd.DataFrame | None = None) -> pd.DataFrame:
-    """Every registry row the report runs of the book add to :func:`analysis.tables.compute_results`
-    (the reproduction report, the audit, the dropout table and the reconstruction ensemble page).
+    """Every registry row the report runs of the book add to :func:`analysis.tables.compute_results`.
 
     ``published`` defaults to :func:`analysis.published.load_published`; ``results``, to
     ``compute_results(dataset)`` (pass it when it is at hand, to save recomputing it).
     """
-    from analysis.audit import audit_published
-    from analysis.published import load_published
-    from analysis.tables import compute_results
-    from analysis.verify import build_reproduction
-
     published = load_published() if published is None else published
     results = compute_results(dataset) if results is None else results
     reproduction = build_reproduction(published, results)
-    values = dict(zip(results["key"], results["value"]))
     return results_frame(registry_reproduction(reproduction) + registry_audit(audit_published(published))
-                         + registry_dropout_table(dataset) + registry_ensemble(load_ensemble(), values))
+                         + registry_dropout_table(dataset))
 
 
 def published_version(directory=paths.PUBLISHED) -> str:
@@ -175,8 +131,7 @@ def published_version(directory=paths.PUBLISHED) -> str:
     >>> len(published_version()), published_version() == published_version()
     (12, True)
     """
-    from pathlib import Path
-
+    paths.check_source(directory)
     digest = hashlib.sha256()
     for path in sorted(Path(directory).glob("*.csv")):
         digest.update(path.name.encode() + b"\0" + hashlib.sha256(path.read_bytes()).hexdigest().encode() + b"\n")

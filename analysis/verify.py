@@ -22,6 +22,43 @@ STATUSES = ("match", "mismatch", "missing", "documented")
 FLOAT_SLACK = 1e-9
 
 
+#: Label of the row that sums every group in :func:`count_statuses`.
+ALL = "all"
+
+
+def count_statuses(frame: pd.DataFrame, statuses: tuple[str, ...] | list[str], by: str) -> pd.DataFrame:
+    """Rows per group (``by``) and status, with a last row :data:`ALL` summing the groups.
+
+    Groups keep their order of first appearance in ``frame``; every status of ``statuses``
+    is a column, in that order, even when no row has it. This is the table that
+    :func:`summarise_reproduction` prints (``by="artefact"``).
+
+    Raises
+    ------
+    ValueError
+        If a row has a status outside ``statuses``.
+
+    Examples
+    --------
+    >>> rep = pd.DataFrame({"artefact": ["b", "a", "b"], "status": ["match", "match", "mismatch"]})
+    >>> count_statuses(rep, ("match", "mismatch", "missing"), "artefact")
+         match  mismatch  missing
+    b        1         1        0
+    a        1         0        0
+    all      2         1        0
+    """
+    unknown = sorted(set(frame["status"]) - set(statuses))
+    if unknown:
+        raise ValueError(f"statuses {unknown} are not among {list(statuses)}")
+    counts = (frame.groupby([by, "status"], sort=False).size()
+              .unstack(fill_value=0).reindex(columns=list(statuses), fill_value=0))
+    counts = counts.reindex(list(dict.fromkeys(frame[by]))).fillna(0).astype(int)
+    counts.loc[ALL] = counts.sum()
+    counts.index.name = None
+    counts.columns.name = None
+    return counts
+
+
 def tolerance(decimals: int) -> float:
     """Half a unit of the last printed digit.
 
@@ -150,8 +187,6 @@ def summarise_reproduction(reproduction: pd.DataFrame) -> str:
     <BLANKLINE>
     verify: 1 of 2 published values reproduced (1 documented, listed above)
     """
-    from analysis.reports import count_statuses
-
     counts = count_statuses(reproduction, STATUSES, "artefact")
     lines = [f"{'artefact':<12}" + "".join(f"{s:>11}" for s in STATUSES)]
     lines += [f"{a:<12}" + "".join(f"{int(counts.loc[a, s]):>11}" for s in STATUSES) for a in counts.index]

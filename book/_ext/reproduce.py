@@ -43,7 +43,7 @@ if str(ROOT) not in sys.path:  # the repository's `analysis` package, whatever t
     sys.path.insert(0, str(ROOT))
 
 from analysis import build  # noqa: E402
-from analysis.ensemble import report as ensemble_report  # noqa: E402
+from analysis.ensemble import marks as ensemble_marks  # noqa: E402
 
 logger = logging.getLogger(__name__)
 
@@ -112,7 +112,7 @@ class RegistryRole(_FailingRole):
         value = [registry_value(text, text, key=key)]
         marks = getattr(self.env.app, "reproduce_undetermined", {})
         if marks:
-            self.env.note_dependency(str(ensemble_report.paths.ENSEMBLE / "summary.csv"))
+            self.env.note_dependency(str(ensemble_marks.paths.ENSEMBLE / "summary.csv"))
         if key in marks:
             value.append(undetermined_mark(self.env, key, marks[key], spec or None))
         return value, []
@@ -121,8 +121,8 @@ class RegistryRole(_FailingRole):
 def undetermined_mark(env, key: str, interval: tuple[float, float], spec: str | None) -> nodes.Node:
     """``‡ low–high`` in superscript after a value the published numbers do not determine,
     linked to the ensemble page (a cross-reference, so it resolves in HTML and in the PDF)."""
-    text = ensemble_report.format_mark(key, interval, spec)
-    ref = addnodes.pending_xref("", refdomain="std", reftype="doc", reftarget="/" + ensemble_report.MARK_PAGE,
+    text = ensemble_marks.format_mark(key, interval, spec)
+    ref = addnodes.pending_xref("", refdomain="std", reftype="doc", reftarget="/" + ensemble_marks.MARK_PAGE,
                                 refexplicit=True, refdoc=env.docname, refwarn=True)
     ref += nodes.inline(text, text, classes=["undetermined"])
     return nodes.superscript("", "", ref, classes=["undetermined-mark"])
@@ -215,14 +215,24 @@ def on_config_inited(app: Sphinx, config) -> None:
 
 
 def on_builder_inited(app: Sphinx) -> None:
-    """Run the stale notebooks and publish pages and registry (all or nothing)."""
+    """Take the checkout's build lock, run the stale notebooks and publish pages and registry
+    (all or nothing). The lock is held until the build finishes: a second build of the same
+    checkout would otherwise share the run cache's staging folders, and could republish
+    ``book/generated`` while this one reads it."""
     runplan = Path(app.srcdir) / app.config.reproduce_runplan
     try:
+        app.reproduce_lock = build.acquire_build_lock(log=logger.info)
         app.reproduce_state = build.prepare_book(app.reproduce_dataset, runplan, log=logger.info)
     except build.BuildError as err:
         raise ReproduceError(str(err)) from None
     # Values the published numbers do not determine are marked on synthetic builds only.
-    app.reproduce_undetermined = ensemble_report.marks_for_dataset(app.reproduce_dataset.synthetic)
+    app.reproduce_undetermined = ensemble_marks.marks_for_dataset(app.reproduce_dataset.synthetic)
+
+
+def on_build_finished(app: Sphinx, exception) -> None:
+    lock = getattr(app, "reproduce_lock", None)
+    if lock is not None:
+        lock.release()
 
 
 def on_env_purge_doc(app, env, docname) -> None:
@@ -260,6 +270,7 @@ def setup(app: Sphinx) -> dict:
     app.add_config_value("reproduce_runplan", "runplan.yml", "env")
     app.connect("config-inited", on_config_inited)
     app.connect("builder-inited", on_builder_inited)
+    app.connect("build-finished", on_build_finished)
     app.connect("env-purge-doc", on_env_purge_doc)
     app.connect("env-merge-info", on_env_merge_info)
     app.connect("env-check-consistency", on_env_check_consistency)

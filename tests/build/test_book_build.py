@@ -10,6 +10,8 @@ import math
 import os
 import re
 import shutil
+import subprocess
+import time
 
 import nbformat
 import pandas as pd
@@ -20,10 +22,10 @@ from docutils.nodes import make_id
 from analysis import build as runner
 from analysis.contract import load_dataset
 from analysis.published import load_published
-from analysis.reports import compute_report_results
+from analysis.pipeline import compute_book_results
 from analysis.tables import compute_results
 
-from book_build_support import DATASETS, copy_built, copy_repository, run_build
+from book_build_support import DATASETS, JUPYTER_BOOK, copy_built, copy_repository, run_build
 
 pytestmark = pytest.mark.slow
 MINIMAL = "tests/data/minimal"
@@ -124,14 +126,13 @@ def test_title_page_numbers_equal_the_registry(built, data_dir):
 
 @pytest.mark.parametrize("data_dir", DATASETS)
 def test_merged_registry_equals_the_results_computed_without_notebooks(built, data_dir):
-    """Test 6: the notebooks' merged fragments hold exactly the values of compute_results and of
-    the report pages' rows (what `make verify` writes) for the same dataset."""
+    """Test 6: the notebooks' merged fragments hold exactly the values of compute_results, of
+    the report pages' rows and of the ensemble page's rows (what `make verify` writes) for the
+    same dataset."""
     result = built(data_dir)
     merged = runner.read_registry(result.root / "_build" / "results" / "results.csv").set_index("key")
     dataset = load_dataset(result.root / data_dir)
-    results = compute_results(dataset)
-    report = compute_report_results(dataset, load_published(result.root / "data" / "published"), results)
-    expected = pd.concat([results, report]).set_index("key")
+    expected = compute_book_results(dataset, load_published(result.root / "data" / "published")).set_index("key")
     assert sorted(merged.index) == sorted(expected.index)
     for key in expected.index:
         a, b = merged.at[key, "value"], expected.at[key, "value"]
@@ -201,13 +202,59 @@ def test_changing_a_notebook_reruns_only_its_runs(built, tmp_path):
 
 def test_changing_the_published_registry_reruns_the_report_pages(built, tmp_path):
     """Test 11b: the reproduction report and the audit compare with data/published, so a change
-    there reruns them (it is part of every run's cache key)."""
+    there reruns them, and only them (the runs that declare `sources: [data/published]`)."""
     root = copy_built(built(MINIMAL), tmp_path / "repo")
     table2 = root / "data" / "published" / "table2.csv"
     table2.write_text(table2.read_text().replace("Table 2, SAE row", "Table 2, SAE row (edited)", 1))
     result = run_build(root, MINIMAL)
     assert result.returncode == 0, result.output[-3000:]
-    assert {"reproduction", "audit"} <= set(result.executed())
+    assert result.executed() == ["audit", "reproduction"]
+
+
+def test_editing_tooling_no_notebook_imports_reruns_nothing(built, tmp_path):
+    """Test 11c: a run's key covers the analysis modules its notebook can import, so editing the
+    benchmarks or the synthetic generator re-executes no notebook."""
+    root = copy_built(built(MINIMAL), tmp_path / "repo")
+    for module in ("analysis/bench.py", "analysis/synthetic/generate.py"):
+        with open(root / module, "a") as handle:
+            handle.write("\n# edited\n")
+    result = run_build(root, MINIMAL)
+    assert result.returncode == 0, result.output[-3000:]
+    assert result.executed() == []
+    assert f"{len(plan(root))} cached, 0 to execute" in result.output
+
+
+def test_two_builds_at_once_wait_for_each_other(built, tmp_path):
+    """Test 11d: two real `jupyter-book build` processes in one checkout (an editor's auto-rebuild
+    during `make test`): while the first holds the build lock, a second one with BOOK_LOCK=fail
+    stops at once naming it, and a second one that waits (the default) says whom it waits for,
+    then succeeds with every run cached; the first is undisturbed."""
+    root = copy_built(built(MINIMAL), tmp_path / "repo")
+    path = root / "book" / "notebooks" / "efficacy.ipynb"  # the first build re-executes two runs
+    nb = nbformat.read(path, as_version=4)
+    nb.cells[0].source += "\n\n(Edited.)"
+    nbformat.write(nb, path)
+    env = {**os.environ, "ANALYSIS_DATA_DIR": MINIMAL, "MPLBACKEND": "Agg", "PYTHONHASHSEED": "0"}
+    command = [str(JUPYTER_BOOK), "build", "book/", "-W"]
+    first = subprocess.Popen(command, cwd=root, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    lock = root / "_build" / "book.lock"
+    deadline = time.monotonic() + 300
+    while f'"pid": {first.pid},' not in (lock.read_text() if lock.is_file() else ""):
+        assert first.poll() is None and time.monotonic() < deadline, "the first build never took the lock"
+        time.sleep(0.2)
+    failing = subprocess.run(command, cwd=root, env={**env, "BOOK_LOCK": "fail"}, capture_output=True, text=True,
+                             timeout=300)
+    waiting = subprocess.Popen(command, cwd=root, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    first_output, _ = first.communicate(timeout=900)
+    waiting_output, _ = waiting.communicate(timeout=900)
+    assert failing.returncode != 0
+    assert f"another build of this checkout is running: build pid {first.pid} started" in failing.stdout + failing.stderr
+    assert first.returncode == 0, first_output[-3000:]
+    assert "[reproduce] executed efficacy_completers" in first_output
+    assert waiting.returncode == 0, waiting_output[-3000:]
+    assert f"[reproduce] waiting for build pid {first.pid} started" in waiting_output
+    assert f"{len(plan(root))} cached, 0 to execute" in waiting_output
+    assert "finished without writing" not in first_output + waiting_output
 
 
 # ----------------------------------------------------------------------------- failures

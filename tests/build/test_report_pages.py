@@ -25,7 +25,7 @@ from analysis import build as runner
 from analysis import codecheck, presentation, reports
 from analysis.audit import audit_published, summarise_audit
 from analysis.contract import load_dataset
-from analysis.pipeline import run_verify
+from analysis.pipeline import compute_book_results, run_verify
 from analysis.published import load_published
 from analysis.tables import compute_results
 from analysis.verify import STATUSES, build_reproduction
@@ -254,8 +254,7 @@ def test_merged_registry_is_compute_results_plus_the_report_rows(built, data_dir
     merged = runner.read_registry(result.root / "_build" / "results" / "results.csv").set_index("key")
     dataset = load_dataset(result.root / data_dir)
     published = load_published(result.root / "data" / "published")
-    expected = pd.concat([compute_results(dataset), reports.compute_report_results(dataset, published)])
-    expected = expected.set_index("key")
+    expected = compute_book_results(dataset, published).set_index("key")
     assert sorted(merged.index) == sorted(expected.index)
     for key in expected.index:
         a, b = merged.at[key, "value"], expected.at[key, "value"]

@@ -6,7 +6,7 @@ import pandas as pd
 
 from analysis import paths
 from analysis.ensemble.digest import import_closure, stale_reasons
-from analysis.ensemble.report import add_construction, describe_derivation, format_mark, marks_for_dataset
+from analysis.ensemble.marks import add_construction, describe_derivation, format_mark, marks_for_dataset
 from analysis.presentation import MarkedRegistry, PaperTable, Row, format_number, format_p, undetermined_note
 
 

@@ -15,7 +15,7 @@ import nbformat
 import pandas as pd
 import pytest
 
-from analysis import build, paths
+from analysis import build, notebook, paths
 from analysis.results import make_result
 
 
@@ -136,7 +136,7 @@ def test_invalid_dataset_is_reported_with_the_contract_message(tmp_path):
 
 def test_undeclared_table_raises_on_use():
     """Test 12: a run declaring only subjects.csv cannot read adverse events."""
-    dataset = build.load_run_dataset(str(paths.TEST_DATASET), ["subjects.csv", "visits.csv"])
+    dataset = notebook.load_run_dataset(str(paths.TEST_DATASET), ["subjects.csv", "visits.csv"])
     assert len(dataset.visits) > 0
     with pytest.raises(RuntimeError, match="adverse_events.csv, which its run does not declare"):
         dataset.adverse_events.merge(dataset.subjects)
@@ -195,7 +195,7 @@ def record(tmp_path: Path, rid: str, rows: list[dict]) -> build.RunRecord:
     entry = tmp_path / "cache" / rid / "k"
     (entry / rid).mkdir(parents=True)
     (entry / f"{rid}.ipynb").write_text("{}")
-    build.write_fragment(rows, entry / rid)
+    notebook.write_fragment(rows, entry / rid)
     return build.RunRecord(build.Run(rid, Path("nb.ipynb"), ("subjects.csv",)), "k", entry)
 
 
