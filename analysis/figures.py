@@ -241,8 +241,6 @@ def plot_durability_ensemble(bands: pd.DataFrame, durations: pd.DataFrame, n_rec
     :func:`analysis.ensemble.report.summarise_curve_bands`), with the curve of this build's
     dataset (``durations``) drawn on top as a step line. Always labelled synthetic: every
     curve of the band is a reconstruction."""
-    from analysis.durability import DURABILITY_ENDPOINTS, ENDPOINT_LABELS, fit_durability
-
     set_house_style()
     fig, axes = plt.subplots(3, 2, figsize=(12, 12.5))
     codes = {code: arm for arm, code in ARMS.items()}
