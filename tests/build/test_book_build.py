@@ -177,15 +177,15 @@ def test_touching_a_dataset_file_without_changing_it_runs_nothing(built):
 
 
 def test_changing_one_dataset_file_reruns_only_the_runs_that_read_it(built, tmp_path):
-    """Test 10: editing medications.csv reruns the runs that read it, the medication page and the
-    reproduction report (which reads every table); the other pages stay."""
+    """Test 10: editing medications.csv reruns the runs that read it, the medication page, the
+    reproduction report and the ensemble page (which read every table); the other pages stay."""
     root = copy_built(built(MINIMAL), tmp_path / "repo")
     meds = root / MINIMAL / "medications.csv"
     meds.write_text(meds.read_text().replace("Methotrexate", "Methotrexate sodium", 1))
     readers = sorted(r.id for r in plan(root) if "medications.csv" in r.inputs)
     result = run_build(root, MINIMAL)
     assert result.returncode == 0, result.output[-3000:]
-    assert result.executed() == readers == ["medications", "reproduction"]
+    assert result.executed() == readers == ["ensemble", "medications", "reproduction"]
 
 
 def test_changing_a_notebook_reruns_only_its_runs(built, tmp_path):
@@ -201,21 +201,23 @@ def test_changing_a_notebook_reruns_only_its_runs(built, tmp_path):
 
 
 def test_changing_the_published_registry_reruns_the_report_pages(built, tmp_path):
-    """Test 11b: the reproduction report and the audit compare with data/published, so a change
-    there reruns them, and only them (the runs that declare `sources: [data/published]`)."""
+    """Test 11b: the reproduction report, the audit and the ensemble page (its staleness check)
+    read data/published, so a change there reruns them, and only them (the runs that declare
+    `sources: [data/published]`)."""
     root = copy_built(built(MINIMAL), tmp_path / "repo")
     table2 = root / "data" / "published" / "table2.csv"
     table2.write_text(table2.read_text().replace("Table 2, SAE row", "Table 2, SAE row (edited)", 1))
     result = run_build(root, MINIMAL)
     assert result.returncode == 0, result.output[-3000:]
-    assert result.executed() == ["audit", "reproduction"]
+    assert result.executed() == ["audit", "ensemble", "reproduction"]
 
 
 def test_editing_tooling_no_notebook_imports_reruns_nothing(built, tmp_path):
     """Test 11c: a run's key covers the analysis modules its notebook can import, so editing the
-    benchmarks or the synthetic generator re-executes no notebook."""
+    benchmarks or the ensemble's Dask engine re-executes no notebook (the synthetic generator
+    reaches the ensemble page only: tests/unit/test_run_keys.py)."""
     root = copy_built(built(MINIMAL), tmp_path / "repo")
-    for module in ("analysis/bench.py", "analysis/synthetic/generate.py"):
+    for module in ("analysis/bench.py", "analysis/ensemble/engine.py"):
         with open(root / module, "a") as handle:
             handle.write("\n# edited\n")
     result = run_build(root, MINIMAL)
