@@ -39,9 +39,9 @@ code that reads a repository source (:func:`analysis.paths.check_source`) raises
 undeclared one. A wrong declaration fails loudly instead of leaving a stale cache entry.
 
 Files are copied into ``book/generated/`` only when their bytes differ, so Sphinx's
-incremental build re-reads exactly the pages whose notebook re-ran; pages that print
-registry values declare ``results.csv`` as a dependency, and it is rewritten only when a
-value changed.
+incremental build re-reads exactly the pages whose notebook re-ran. A page that prints
+registry values or build facts is re-read when one of the values it printed changed (the
+book's extension records them per page), not whenever the registry does.
 
 Registry to prose
 -----------------
