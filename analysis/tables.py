@@ -10,6 +10,7 @@ import pandas as pd
 from scipy import stats
 
 from analysis import baseline, clusters, disposition, durability, efficacy, longitudinal, medications, safety
+from analysis.derived import derive_visit_endpoints
 from analysis.populations import ARMS, TIMEPOINTS, arm_sizes, filter_population
 from analysis.results import make_result, results_frame
 
@@ -147,7 +148,7 @@ def count_drug_free_remission(dataset) -> dict[str, int]:
     """Per arm code: completers in DAS28-ESR remission at every visit from month 12 to month 60
     who use no drug class of the contract at years 1, 3 and 5 (sustained drug-free remission)."""
     eff = efficacy.derive_efficacy_timepoints(dataset, "completers")
-    derived = efficacy.derive_efficacy_endpoints(dataset.visits)
+    derived = derive_visit_endpoints(dataset)
     window = derived[(derived["AVISITN"] >= 12) & (derived["AVISITN"] <= 60)]
     # A visit without a remission assessment breaks "remission at every visit" (NA -> False).
     sustained = window["REMISSION"].fillna(False).astype(bool).groupby(window["USUBJID"]).all()
