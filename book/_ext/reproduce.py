@@ -1,4 +1,4 @@
-"""Sphinx extension of the book: run the notebooks, then print registry values in prose.
+r"""Sphinx extension of the book: run the notebooks, then print registry values in prose.
 
 Registered in ``_config.yml`` (``sphinx.local_extensions``). The work is done by
 :mod:`analysis.build`; this file only connects it to Sphinx:

@@ -17,6 +17,7 @@ import nbformat
 import pandas as pd
 import pytest
 import yaml
+from book_build_support import DATASETS, JUPYTER_BOOK, copy_built, copy_repository, run_build
 from docutils.nodes import make_id
 
 from analysis import build as runner
@@ -24,8 +25,6 @@ from analysis.contract import load_dataset
 from analysis.published import load_published
 from analysis.reports import compute_report_results
 from analysis.tables import compute_results
-
-from book_build_support import DATASETS, JUPYTER_BOOK, copy_built, copy_repository, run_build
 
 pytestmark = pytest.mark.slow
 MINIMAL = "tests/data/minimal"

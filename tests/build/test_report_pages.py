@@ -19,6 +19,7 @@ from functools import lru_cache
 
 import pandas as pd
 import pytest
+from book_build_support import DATASETS
 from docutils.nodes import make_id
 
 from analysis import build as runner
@@ -29,8 +30,6 @@ from analysis.pipeline import run_verify
 from analysis.published import load_published
 from analysis.tables import compute_results
 from analysis.verify import STATUSES, build_reproduction
-
-from book_build_support import DATASETS
 
 pytestmark = pytest.mark.slow
 REPORT_PAGES = {"Reproduction and audit": ["generated/reproduction", "generated/audit"],
