@@ -269,9 +269,19 @@ NARRATIVE_KEYS: dict[str, str] = {
 }
 
 
-def registry_narrative(computed: dict[str, float]) -> list[dict]:
-    """Registry rows for the numbers stated in the text, restating computed keys."""
-    return [make_result(key, computed[source], f"restates {source}") for key, source in NARRATIVE_KEYS.items()]
+def registry_narrative(computed: dict[str, float], only_present: bool = False) -> list[dict]:
+    """Registry rows for the numbers stated in the text, restating computed keys.
+
+    A restated key missing from ``computed`` raises ``KeyError``; with ``only_present`` (the
+    book's merge of the fragments of a run plan that may not compute every key) it is skipped.
+
+    Examples
+    --------
+    >>> [r["key"] for r in registry_narrative({"table2.n.total": 110.0}, only_present=True)]
+    ['abstract.treated.total.n']
+    """
+    return [make_result(key, computed[source], f"restates {source}") for key, source in NARRATIVE_KEYS.items()
+            if not only_present or source in computed]
 
 
 def compute_results(dataset) -> pd.DataFrame:
