@@ -42,7 +42,8 @@ setup: $(STAMP) ## Create .venv from requirements.lock (idempotent)
 book: $(STAMP) ## Build the book (HTML in _build/html) from DATA_DIR
 	jupyter-book build book/ -W
 
-test: $(STAMP) system-deps ## Run the whole test suite
+test: $(STAMP) system-deps ## Lint (ruff, configured in pyproject.toml), then run the whole test suite
+	$(BIN)/ruff check .
 	$(BIN)/python -m pytest
 
 pdf: $(STAMP) system-deps ## Build the book as a PDF (_build/latex/paper.pdf) from DATA_DIR

@@ -59,7 +59,9 @@ from typing import NamedTuple
 import pandas as pd
 from scipy import stats
 
+from analysis.populations import ARMS as ARM_CODES
 from analysis.published import parse_printed_value
+from analysis.verify import FLOAT_SLACK, prints_as, tolerance
 
 CONSISTENT = "consistent"
 INCONSISTENT = "inconsistent"
@@ -82,8 +84,9 @@ FAMILIES = (
     "nesting",
 )
 
-#: Arm segments of registry keys (``total`` is pooled and handled separately).
-ARMS = ("msc", "msc_ifng")
+#: Arm segments of registry keys, the codes of :data:`analysis.populations.ARMS` (``total`` is
+#: pooled and handled separately).
+ARMS = tuple(ARM_CODES.values())
 
 #: Threshold of the Table 3 footnote (the asterisk means P < 0.001 versus MSC monotherapy).
 #: Kept here rather than imported from :mod:`analysis.efficacy` so the audit does not depend
@@ -175,25 +178,15 @@ class ComparisonResult(NamedTuple):
 
 
 def compute_tolerance(decimals: int) -> float:
-    """Largest rounding error of a value printed with ``decimals`` digits, plus float slack.
+    """Largest rounding error of a value printed with ``decimals`` digits, plus float slack:
+    the bound of :func:`analysis.verify.prints_as`, the rule ``make verify`` applies.
 
     Examples
     --------
     >>> compute_tolerance(1)
     0.050000001
     """
-    return 0.5 * 10.0 ** -int(decimals) + 1e-9
-
-
-def prints_as(value: float, printed: float, decimals: int) -> bool:
-    """Whether ``value`` rounds to ``printed`` at ``decimals`` digits (either tie direction).
-
-    Examples
-    --------
-    >>> prints_as(100 * 59 / 69, 85.5, 1), prints_as(100 * 59 / 69, 85.6, 1)
-    (True, False)
-    """
-    return abs(value - printed) <= compute_tolerance(decimals)
+    return tolerance(decimals) + FLOAT_SLACK
 
 
 def meets_printed_p(p_value: float, number: float, comparison: str, decimals: int) -> bool:

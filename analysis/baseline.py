@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from analysis.endpoints import derive_efficacy_endpoints
+from analysis.derived import derive_visit_endpoints
 from analysis.populations import ARMS, filter_population
 
 #: Table 1 continuous rows: item id -> (column, label, unit).
@@ -40,7 +40,7 @@ def derive_baseline_characteristics(dataset, population: str = "completers") -> 
     subjects = filter_population(dataset.subjects, population)
     # Extra subject columns named like a baseline measurement must not collide in the merge.
     subjects = subjects.drop(columns=["DAS28ESR", "HAQDI", "ESR", "CRP"], errors="ignore")
-    derived = derive_efficacy_endpoints(dataset.visits)
+    derived = derive_visit_endpoints(dataset)
     baseline = derived.loc[derived["AVISITN"] == 0, ["USUBJID", "DAS28ESR", "HAQDI", "ESR", "CRP"]]
     return subjects.merge(baseline, on="USUBJID", how="left")
 

@@ -39,9 +39,9 @@ code that reads a repository source (:func:`analysis.paths.check_source`) raises
 undeclared one. A wrong declaration fails loudly instead of leaving a stale cache entry.
 
 Files are copied into ``book/generated/`` only when their bytes differ, so Sphinx's
-incremental build re-reads exactly the pages whose notebook re-ran; pages that print
-registry values declare ``results.csv`` as a dependency, and it is rewritten only when a
-value changed.
+incremental build re-reads exactly the pages whose notebook re-ran. A page that prints
+registry values or build facts is re-read when one of the values it printed changed (the
+book's extension records them per page), not whenever the registry does.
 
 Registry to prose
 -----------------
@@ -81,8 +81,8 @@ from analysis import paths
 from analysis.contract import DataContractError, load_dataset
 from analysis.notebook import FRAGMENT, RUN_FILE
 from analysis.presentation import POPULATION_LABELS, format_value
-from analysis.results import make_result, read_results, results_frame, write_results
-from analysis.tables import NARRATIVE_KEYS
+from analysis.results import read_results, results_frame, write_results
+from analysis.tables import registry_narrative
 
 #: Bump to invalidate every cache entry (a change of this runner's contract with notebooks).
 RUNNER_VERSION = "1"
@@ -692,8 +692,7 @@ def merge_registry(records: list[RunRecord]) -> pd.DataFrame:
     merged = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=["key", "value", "artefact", "method"])
     computed = dict(zip(merged["key"], merged["value"]))
     rows = merged.to_dict("records")
-    rows += [make_result(key, computed[source], f"restates {source}")
-             for key, source in NARRATIVE_KEYS.items() if source in computed]
+    rows += registry_narrative(computed, only_present=True)
     return results_frame(rows)
 
 

@@ -34,7 +34,8 @@ import numpy as np
 import pandas as pd
 
 from analysis import efficacy
-from analysis.endpoints import DAS28_CATEGORIES, derive_efficacy_endpoints
+from analysis.derived import derive_visit_endpoints
+from analysis.endpoints import DAS28_CATEGORIES
 from analysis.populations import ARMS, filter_population
 from analysis.results import make_result
 
@@ -70,7 +71,7 @@ def derive_activity_visits(dataset, population: str = "completers") -> pd.DataFr
     """Report visits (:func:`is_report_visit`) of ``population`` with a DAS28-ESR category:
     ``USUBJID``, ``ARM``, ``AVISITN`` (int), ``DAS28CAT`` (ordered categorical)."""
     subjects = filter_population(dataset.subjects, population)[["USUBJID", "ARM"]]
-    derived = derive_efficacy_endpoints(dataset.visits)
+    derived = derive_visit_endpoints(dataset)
     out = derived[["USUBJID", "AVISITN", "DAS28CAT"]].merge(subjects, on="USUBJID", how="inner")
     out = out[out["DAS28CAT"].notna()].copy()
     out["AVISITN"] = out["AVISITN"].astype(int)

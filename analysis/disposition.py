@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from analysis.endpoints import derive_efficacy_endpoints
+from analysis.derived import derive_visit_endpoints
 from analysis.populations import ARMS, compute_duration_years, filter_population
 from analysis.safety import TABLE2_ROWS
 
@@ -55,7 +55,7 @@ def count_discontinued_autoimmune_nonresponders(dataset) -> dict[str, int]:
     subjects = dataset.subjects
     ae = dataset.adverse_events
     autoimmune = set(ae.loc[(ae["AESER"] == "Y") & ae["AEDECOD"].isin(AUTOIMMUNE_TERMS), "USUBJID"])
-    derived = derive_efficacy_endpoints(dataset.visits)
+    derived = derive_visit_endpoints(dataset)
     ever_acr20 = set(derived.loc[derived["ACR20"].fillna(False).astype(bool), "USUBJID"])
     chosen = subjects[(subjects["EOSSTT"] == "DISCONTINUED") & subjects["USUBJID"].isin(autoimmune)
                       & ~subjects["USUBJID"].isin(ever_acr20)]

@@ -29,7 +29,7 @@ import numpy as np
 import pandas as pd
 
 from analysis import efficacy
-from analysis.endpoints import derive_efficacy_endpoints
+from analysis.derived import derive_visit_endpoints
 from analysis.populations import ARM_LABELS, ARMS, DAYS_PER_YEAR, filter_population
 from analysis.results import make_result
 
@@ -120,7 +120,7 @@ def derive_durability(dataset, population: str = "completers") -> pd.DataFrame:
     """Response durations of every endpoint of :data:`DURABILITY_ENDPOINTS`, stacked
     (one row per responder and endpoint), for the patients of ``population``."""
     subjects = filter_population(dataset.subjects, population)
-    derived = derive_efficacy_endpoints(dataset.visits)
+    derived = derive_visit_endpoints(dataset)
     frames = [derive_response_durations(derived, subjects, endpoint) for endpoint in DURABILITY_ENDPOINTS]
     return pd.concat(frames, ignore_index=True)
 

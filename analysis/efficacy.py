@@ -33,7 +33,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from analysis.endpoints import derive_efficacy_endpoints
+from analysis.derived import derive_once_per_dataset, derive_visit_endpoints
 from analysis.populations import ARMS, TIMEPOINTS, filter_population
 
 #: Binary endpoints of Table 3 -> column of the derived visits table.
@@ -58,6 +58,7 @@ class ComparisonResult(NamedTuple):
     test: str
 
 
+@derive_once_per_dataset
 def derive_efficacy_timepoints(dataset, population: str = "completers") -> pd.DataFrame:
     """One row per patient x time point (year1/3/5) with response flags and change scores.
 
@@ -67,7 +68,7 @@ def derive_efficacy_timepoints(dataset, population: str = "completers") -> pd.Da
     (non-responder imputation).
     """
     subjects = filter_population(dataset.subjects, population)[["USUBJID", "ARM"]]
-    derived = derive_efficacy_endpoints(dataset.visits)
+    derived = derive_visit_endpoints(dataset)
     keep = ["USUBJID", "AVISITN", "DAS28ESR", "HAQDI", "DAS28CAT",
             *RESPONSE_ENDPOINTS.values(), *CHANGE_ENDPOINTS.values()]
     grid = subjects.merge(pd.DataFrame({"TIMEPOINT": list(TIMEPOINTS), "AVISITN": list(TIMEPOINTS.values())}),

@@ -42,7 +42,7 @@ import pandas as pd
 from scipy import stats
 
 from analysis.clusters import visit_label
-from analysis.endpoints import derive_efficacy_endpoints
+from analysis.derived import derive_visit_endpoints
 from analysis.populations import ARMS, filter_population
 from analysis.results import make_result
 
@@ -77,7 +77,7 @@ def derive_longitudinal(dataset, population: str = "randomised") -> pd.DataFrame
     """Post-baseline visits of ``population`` with both change scores: ``USUBJID``, ``ARM``,
     ``AVISITN`` (int), and the change columns of :data:`OUTCOMES`."""
     subjects = filter_population(dataset.subjects, population)[["USUBJID", "ARM"]]
-    derived = derive_efficacy_endpoints(dataset.visits)
+    derived = derive_visit_endpoints(dataset)
     columns = [column for column, _label in OUTCOMES.values()]
     out = derived.loc[derived["AVISITN"] > 0, ["USUBJID", "AVISITN", *columns]].merge(subjects, on="USUBJID")
     out["AVISITN"] = out["AVISITN"].astype(int)

@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from analysis.derived import derive_once_per_dataset
 from analysis.populations import ARMS, DAYS_PER_YEAR, TIMEPOINTS, filter_population
 
 #: Table 4 rows: row id -> ``CMCLASS``.
@@ -37,6 +38,7 @@ def derive_assessment_dates(dataset, population: str = "completers") -> pd.DataF
     return grid.drop(columns="TRTSDT")
 
 
+@derive_once_per_dataset
 def derive_medication_use(dataset, population: str = "completers") -> pd.DataFrame:
     """Add one boolean column per drug class (``USE_<drug>``, :data:`DRUG_CLASSES`) to the
     assessment-date grid.

@@ -13,8 +13,11 @@ from __future__ import annotations
 
 import pandas as pd
 
-#: Data value of ``ARM`` -> the arm code used in result keys, in table column order.
-ARMS: dict[str, str] = {"MSC": "msc", "MSC+IFNG": "msc_ifng"}
+from analysis.contract import ARMS as ARM_VALUES
+
+#: Data value of ``ARM`` (the contract's values, :data:`analysis.contract.ARMS`) -> the arm code
+#: used in result keys, in table column order. The one definition of the arm codes.
+ARMS: dict[str, str] = dict(zip(ARM_VALUES, ("msc", "msc_ifng"), strict=True))
 #: Readable arm labels for tables and figures.
 ARM_LABELS: dict[str, str] = {"MSC": "MSCs", "MSC+IFNG": "MSCs + IFN-γ"}
 #: Efficacy time points of Tables 3 and 4 -> nominal visit month (AVISITN).

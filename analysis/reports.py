@@ -40,6 +40,7 @@ from analysis.tables import compare_completers_dropouts, compute_results
 from analysis.verify import ALL, build_reproduction, count_statuses
 from analysis.verify import STATUSES as REPRODUCTION_STATUSES
 
+
 def registry_reproduction(reproduction: pd.DataFrame) -> list[dict]:
     """Registry rows of the reproduction report: counts per artefact and status, and totals.
 

@@ -10,6 +10,7 @@ import pandas as pd
 from scipy import stats
 
 from analysis import baseline, clusters, disposition, durability, efficacy, longitudinal, medications, safety
+from analysis.derived import derive_visit_endpoints
 from analysis.populations import ARMS, TIMEPOINTS, arm_sizes, filter_population
 from analysis.results import make_result, results_frame
 
@@ -147,7 +148,7 @@ def count_drug_free_remission(dataset) -> dict[str, int]:
     """Per arm code: completers in DAS28-ESR remission at every visit from month 12 to month 60
     who use no drug class of the contract at years 1, 3 and 5 (sustained drug-free remission)."""
     eff = efficacy.derive_efficacy_timepoints(dataset, "completers")
-    derived = efficacy.derive_efficacy_endpoints(dataset.visits)
+    derived = derive_visit_endpoints(dataset)
     window = derived[(derived["AVISITN"] >= 12) & (derived["AVISITN"] <= 60)]
     # A visit without a remission assessment breaks "remission at every visit" (NA -> False).
     sustained = window["REMISSION"].fillna(False).astype(bool).groupby(window["USUBJID"]).all()
@@ -268,9 +269,19 @@ NARRATIVE_KEYS: dict[str, str] = {
 }
 
 
-def registry_narrative(computed: dict[str, float]) -> list[dict]:
-    """Registry rows for the numbers stated in the text, restating computed keys."""
-    return [make_result(key, computed[source], f"restates {source}") for key, source in NARRATIVE_KEYS.items()]
+def registry_narrative(computed: dict[str, float], only_present: bool = False) -> list[dict]:
+    """Registry rows for the numbers stated in the text, restating computed keys.
+
+    A restated key missing from ``computed`` raises ``KeyError``; with ``only_present`` (the
+    book's merge of the fragments of a run plan that may not compute every key) it is skipped.
+
+    Examples
+    --------
+    >>> [r["key"] for r in registry_narrative({"table2.n.total": 110.0}, only_present=True)]
+    ['abstract.treated.total.n']
+    """
+    return [make_result(key, computed[source], f"restates {source}") for key, source in NARRATIVE_KEYS.items()
+            if not only_present or source in computed]
 
 
 def compute_results(dataset) -> pd.DataFrame:

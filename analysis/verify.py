@@ -70,6 +70,19 @@ def tolerance(decimals: int) -> float:
     return 0.5 * 10.0 ** -int(decimals)
 
 
+def prints_as(value: float, printed: float, decimals: int) -> bool:
+    """Whether ``value`` prints as ``printed`` at ``decimals`` digits: within half a unit of the
+    last digit (:func:`tolerance`), either tie direction, plus :data:`FLOAT_SLACK`. The one
+    rounding rule of the project: ``make verify`` and the consistency audit both apply it.
+
+    Examples
+    --------
+    >>> prints_as(100 * 59 / 69, 85.5, 1), prints_as(100 * 59 / 69, 85.6, 1), prints_as(0.125, 0.13, 2)
+    (True, False, True)
+    """
+    return abs(value - printed) <= tolerance(decimals) + FLOAT_SLACK
+
+
 def is_reproduced(reproduced: float, published: float, comparison: str, decimals: int) -> bool:
     """Whether ``reproduced`` prints as the published value (see module notes).
 
@@ -91,7 +104,7 @@ def is_reproduced(reproduced: float, published: float, comparison: str, decimals
     if comparison == ">":
         return reproduced > published
     if comparison == "=":
-        return abs(reproduced - published) <= tolerance(decimals) + FLOAT_SLACK
+        return prints_as(reproduced, published, decimals)
     raise ValueError(f"unknown comparison {comparison!r}")
 
 

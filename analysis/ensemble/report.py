@@ -17,8 +17,15 @@ from analysis.ensemble.digest import stale_reasons
 from analysis.ensemble.statements import STATEMENTS, evaluate_statements
 from analysis.ensemble.store import read_curves, read_manifest, read_values
 from analysis.ensemble.summary import CLASSES, read_summary
-from analysis.presentation import (ARM_COLUMN_LABELS, MISSING, PaperTable, Row, format_number,
-                                   format_value, visit_display)
+from analysis.presentation import (
+    ARM_COLUMN_LABELS,
+    MISSING,
+    PaperTable,
+    Row,
+    format_number,
+    format_value,
+    visit_display,
+)
 from analysis.results import make_result
 
 CLASS_KEYS = {c: c.replace(" ", "_") for c in CLASSES}

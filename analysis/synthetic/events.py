@@ -23,6 +23,7 @@ from analysis.synthetic.assumptions import Assumptions
 from analysis.synthetic.schedule import MONTH_DAYS, GenerationError, Patient
 from analysis.synthetic.targets import Targets
 
+
 def _days(n: int) -> dt.timedelta:
     return dt.timedelta(days=int(n))
 

@@ -17,10 +17,9 @@ from functools import cached_property
 import numpy as np
 import pandas as pd
 
+from analysis.populations import ARMS as ARM_CODES  # arm value in the data -> arm code in registry keys
 from analysis.published import load_published
 
-#: Arm value in the data -> arm code in registry keys.
-ARM_CODES: dict[str, str] = {"MSC": "msc", "MSC+IFNG": "msc_ifng"}
 #: Table 3 / Table 4 time point -> nominal visit month (AVISITN).
 YEARS: dict[str, int] = {"year1": 12, "year3": 36, "year5": 60}
 #: Table 3 binary endpoints, in the registry's item names.

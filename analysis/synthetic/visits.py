@@ -331,7 +331,6 @@ def plan_completer_year(rng, bl: BaselineTable, idx: np.ndarray, u: np.ndarray, 
 
     ``u`` is the year's latent responsiveness; ``own`` holds each patient's persistent
     measure-specific offsets (``haq``, ``das28``, ``acr``), the same in every year."""
-    n = len(idx)
     b = bl.das28(idx)
     # HAQ-DI change (1/8 steps) along the latent responsiveness
     h_mean, h_sd = targets.change_moments("delta_haq_di", arm, year)

@@ -1,4 +1,4 @@
-"""Sphinx extension of the book: run the notebooks, then print registry values in prose.
+r"""Sphinx extension of the book: run the notebooks, then print registry values in prose.
 
 Registered in ``_config.yml`` (``sphinx.local_extensions``). The work is done by
 :mod:`analysis.build`; this file only connects it to Sphinx:
@@ -19,6 +19,11 @@ Registered in ``_config.yml`` (``sphinx.local_extensions``). The work is done by
   - ``{repofile}`path```: a download link to a file of the repository.
 * after a ``{reg}`` value that the reconstruction ensemble classes *not determined* (synthetic
   datasets only), the mark ``‡`` with the value's 2.5-97.5 % range, linked to the ensemble page;
+* incremental builds: the ``{reg}`` and ``{build}`` roles record, per page, the values they
+  printed; ``env-get-outdated`` re-reads a page whose source did not change only when one of
+  them changed (:func:`changed_pages`), instead of every page whenever the registry file does.
+* one build per checkout at a time: the build lock (:func:`analysis.build.acquire_build_lock`)
+  is held from ``builder-inited`` to ``build-finished``.
 * the PDF (LaTeX builder): the dataset notice as the LaTeX macro ``\datasetnotice`` for the
   title page, and :class:`LongTablesInLatex` for the tables a page cannot hold.
 """
@@ -66,6 +71,24 @@ def depart_registry_value_html(self, node):
     self.body.append("</span>")
 
 
+def _value_text(value) -> str | None:
+    """How a used value is remembered: exact text of a number (``repr``), or the text itself;
+    None for a key that did not exist."""
+    if value is None:
+        return None
+    return repr(float(value)) if isinstance(value, (int, float)) else str(value)
+
+
+def _record_use(env, kind: str, name: str, values: dict) -> None:
+    """Remember that the page being read printed ``values[name]`` (``kind`` ``reg`` for the
+    registry, ``build`` for a build fact), so that it is re-read only when that value changes
+    (:func:`on_env_get_outdated`), not whenever the registry file does."""
+    uses = getattr(env, "reproduce_uses", None)
+    if uses is None:
+        uses = env.reproduce_uses = {}
+    uses.setdefault(env.docname, {})[(kind, name)] = _value_text(values.get(name))
+
+
 def _state(env):
     state = getattr(env.app, "reproduce_state", None)
     if state is None:
@@ -91,7 +114,6 @@ class RegistryRole(_FailingRole):
 
     def run(self):
         state = _state(self.env)
-        self.env.note_dependency(str(build.REGISTRY_FILE))
         reference = self.text
         if "{" in reference:
             run = {r.page: r for r in state.runs}.get(self.env.docname)
@@ -102,6 +124,8 @@ class RegistryRole(_FailingRole):
                 reference = reference.format(**run.parameters)
             except (KeyError, IndexError, ValueError) as err:
                 return self.fail(f"{{reg}}: cannot fill {reference!r} from the run's parameters ({err})", reference)
+        key = reference.partition(":")[0].strip()
+        _record_use(self.env, "reg", key, state.registry)
         try:
             text = build.render_registry_value(state.registry, reference)
         except KeyError as err:
@@ -111,8 +135,8 @@ class RegistryRole(_FailingRole):
         key, _, spec = reference.partition(":")
         value = [registry_value(text, text, key=key)]
         marks = getattr(self.env.app, "reproduce_undetermined", {})
-        if marks:
-            self.env.note_dependency(str(ensemble_marks.paths.ENSEMBLE / "summary.csv"))
+        # the mark is printed too: a page is re-read when a key's interval appears, moves or goes
+        _record_use(self.env, "mark", key, marks)
         if key in marks:
             value.append(undetermined_mark(self.env, key, marks[key], spec or None))
         return value, []
@@ -133,6 +157,7 @@ class BuildFactRole(_FailingRole):
 
     def run(self):
         facts = build.build_facts(_state(self.env).dataset)
+        _record_use(self.env, "build", self.text, facts)
         if self.text not in facts:
             return self.fail(f"{{build}}: unknown fact {self.text!r}; known: {', '.join(facts)}", self.text)
         return [nodes.Text(facts[self.text])], []
@@ -237,12 +262,52 @@ def on_build_finished(app: Sphinx, exception) -> None:
 
 def on_env_purge_doc(app, env, docname) -> None:
     getattr(env, "reproduce_missing", {}).pop(docname, None)
+    getattr(env, "reproduce_uses", {}).pop(docname, None)
 
 
 def on_env_merge_info(app, env, docnames, other) -> None:
-    store = getattr(env, "reproduce_missing", {})
-    store.update(getattr(other, "reproduce_missing", {}))
-    env.reproduce_missing = store
+    for name in ("reproduce_missing", "reproduce_uses"):
+        store = getattr(env, name, None) or {}
+        store.update({doc: value for doc, value in (getattr(other, name, None) or {}).items() if doc in docnames})
+        setattr(env, name, store)
+
+
+def changed_pages(uses: dict[str, dict], current: dict[str, dict]) -> dict[str, list[str]]:
+    """Pages (docname -> the names whose value changed) that printed a registry value or
+    build fact (``uses``, as recorded by :func:`_record_use`) that differs from ``current``
+    (``{"reg": registry, "build": facts}``); a key that appeared or vanished counts as changed.
+
+    Examples
+    --------
+    >>> uses = {"intro": {("reg", "table2.n.msc"): "80.0"}, "study": {("reg", "table4.x"): "1.0"}}
+    >>> changed_pages(uses, {"reg": {"table2.n.msc": 80.0, "table4.x": 2.0}, "build": {}})
+    {'study': ['table4.x']}
+    """
+    stale = {}
+    for doc, used in sorted(uses.items()):
+        changed = [name for (kind, name), value in sorted(used.items())
+                   if _value_text(current[kind].get(name)) != value]
+        if changed:
+            stale[doc] = changed
+    return stale
+
+
+def on_env_get_outdated(app, env, added, changed, removed) -> list[str]:
+    """Re-read a page whose sources did not change only when a registry value or build fact it
+    prints changed (a notebook page whose notebook re-ran has a changed source already)."""
+    state = getattr(app, "reproduce_state", None)
+    if state is None:
+        return []
+    current = {"reg": state.registry, "build": build.build_facts(state.dataset),
+               "mark": getattr(app, "reproduce_undetermined", {})}
+    uses = {doc: used for doc, used in (getattr(env, "reproduce_uses", None) or {}).items()
+            if doc not in added | changed | removed}
+    stale = changed_pages(uses, current)
+    if stale:
+        logger.info("[reproduce] re-reading %d page(s) whose printed values changed: %s", len(stale),
+                    "; ".join(f"{doc} ({', '.join(names[:3])}{', ...' if len(names) > 3 else ''})"
+                              for doc, names in stale.items()))
+    return list(stale)
 
 
 def on_env_check_consistency(app, env) -> None:
@@ -273,6 +338,7 @@ def setup(app: Sphinx) -> dict:
     app.connect("build-finished", on_build_finished)
     app.connect("env-purge-doc", on_env_purge_doc)
     app.connect("env-merge-info", on_env_merge_info)
+    app.connect("env-get-outdated", on_env_get_outdated)
     app.connect("env-check-consistency", on_env_check_consistency)
     app.connect("html-page-context", on_html_page_context)
     app.add_node(registry_value, html=(visit_registry_value_html, depart_registry_value_html))
@@ -282,4 +348,4 @@ def setup(app: Sphinx) -> dict:
     app.add_role("repofile", RepoFileRole())
     app.add_post_transform(LongTablesInLatex)
     app.add_css_file("reproduce.css")
-    return {"version": "1", "parallel_read_safe": True, "parallel_write_safe": True, "env_version": 1}
+    return {"version": "1", "parallel_read_safe": True, "parallel_write_safe": True, "env_version": 2}

@@ -14,18 +14,15 @@ import subprocess
 import time
 
 import nbformat
-import pandas as pd
 import pytest
 import yaml
+from book_build_support import DATASETS, JUPYTER_BOOK, copy_built, copy_repository, run_build
 from docutils.nodes import make_id
 
 from analysis import build as runner
 from analysis.contract import load_dataset
-from analysis.published import load_published
 from analysis.pipeline import compute_book_results
-from analysis.tables import compute_results
-
-from book_build_support import DATASETS, JUPYTER_BOOK, copy_built, copy_repository, run_build
+from analysis.published import load_published
 
 pytestmark = pytest.mark.slow
 MINIMAL = "tests/data/minimal"
@@ -186,6 +183,60 @@ def test_changing_one_dataset_file_reruns_only_the_runs_that_read_it(built, tmp_
     result = run_build(root, MINIMAL)
     assert result.returncode == 0, result.output[-3000:]
     assert result.executed() == readers == ["ensemble", "medications", "reproduction"]
+
+
+def settled_copy(built, target):
+    """A copy of the built minimal book, built once more in place: Sphinx discards an environment
+    whose source folder moved, so only the copy's second build shows what an edit re-reads."""
+    root = copy_built(built(MINIMAL), target)
+    again = run_build(root, MINIMAL)
+    assert again.returncode == 0 and again.executed() == [], again.output[-3000:]
+    return root
+
+
+def reread_pages(output: str) -> list[str]:
+    """Docnames Sphinx reports reading (``reading sources... [ 50%] generated/medications``)."""
+    return sorted(set(re.findall(r"reading sources\.\.\. \[\s*\d+%\] (\S+)", re.sub(r"\x1b\[[0-9;]*m", "", output))))
+
+
+def test_a_dataset_edit_rereads_only_the_pages_whose_numbers_change(built, tmp_path):
+    """Test 10b: one cell of medications.csv changes two registry values (bDMARD use of the MSC
+    arm at year 3, which no page prints outside the runs that compute it) and the dataset's
+    version: Sphinx re-reads the two re-executed notebook pages, the reproducibility appendix (its
+    cache keys) and the title page, which prints the dataset version; not every page that prints
+    a registry value."""
+    root = settled_copy(built, tmp_path / "repo")
+    before = runner.load_registry(root / "_build" / "results" / "results.csv")
+    meds = root / MINIMAL / "medications.csv"
+    meds.write_text(meds.read_text().replace("RA-004,bDMARD,Tocilizumab,2016-02-01,2019-09-30",
+                                             "RA-004,bDMARD,Tocilizumab,2016-02-01,2021-09-30", 1))
+    result = run_build(root, MINIMAL)
+    assert result.returncode == 0, result.output[-3000:]
+    after = registry_of(result)
+    changed = sorted(k for k in after if not (after[k] == before.get(k) or (math.isnan(after[k]) and math.isnan(before[k]))))
+    assert [k for k in changed if not k.startswith("reproduction.")] == ["table4.bdmard.msc.year3.n",
+                                                                         "table4.bdmard.msc.year3.pct"]
+    assert result.executed() == ["medications", "reproduction"]
+    assert reread_pages(result.output) == ["generated/medications", "generated/reproducibility",
+                                           "generated/reproduction", "intro"]
+    assert "[reproduce] re-reading 1 page(s) whose printed values changed: intro (dataset_version)" in result.output
+
+
+def test_a_changed_value_rereads_the_pages_that_print_it(built, tmp_path):
+    """Test 10c: marking one adverse event serious changes Table 2's numbers; the title page,
+    whose source did not change, is re-read because it prints them; the study page, which prints
+    build facts that did not change, is not."""
+    root = settled_copy(built, tmp_path / "repo")
+    events = root / MINIMAL / "adverse_events.csv"
+    events.write_text(events.read_text().replace("RA-001,2,raised blood lipids,Hyperlipidaemia,N,",
+                                                 "RA-001,2,raised blood lipids,Hyperlipidaemia,Y,", 1))
+    result = run_build(root, MINIMAL)
+    assert result.returncode == 0, result.output[-3000:]
+    assert result.executed() == ["patient_flow", "reproduction", "safety", "safety_sensitivity"]
+    assert reread_pages(result.output) == ["generated/patient_flow", "generated/reproducibility",
+                                           "generated/reproduction", "generated/safety",
+                                           "generated/safety_sensitivity", "intro"]
+    assert re.search(r"whose printed values changed: intro \(dataset_version, table2\.", result.output)
 
 
 def test_changing_a_notebook_reruns_only_its_runs(built, tmp_path):

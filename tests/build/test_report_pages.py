@@ -19,6 +19,7 @@ from functools import lru_cache
 
 import pandas as pd
 import pytest
+from book_build_support import DATASETS
 from docutils.nodes import make_id
 
 from analysis import build as runner
@@ -30,8 +31,6 @@ from analysis.pipeline import compute_book_results, run_verify
 from analysis.published import load_published
 from analysis.tables import compute_results
 from analysis.verify import STATUSES, build_reproduction
-
-from book_build_support import DATASETS
 
 pytestmark = pytest.mark.slow
 REPORT_PAGES = {"Reproduction and audit": ["generated/reproduction", "generated/ensemble", "generated/audit"],

@@ -115,7 +115,7 @@ class DatasetCopy:
 
 def _report_lines(err: DataContractError, file: str, column: str | None) -> list[str]:
     prefix = f"{file}: column {column}" if column is not None else file
-    return [l for l in str(err).splitlines() if l.startswith(prefix)]
+    return [text for text in str(err).splitlines() if text.startswith(prefix)]
 
 
 def _lines_in(text: str) -> list[int]:
@@ -131,9 +131,9 @@ def assert_reported(err: DataContractError, file: str, column: str | None,
                if v.file == file and v.column == column and rule in v.rule
                and (line is None or line in v.rows)]
     assert records, f"no Violation({file}, {column}, line {line}, {rule!r}) in:\n{err}"
-    candidates = [l for l in _report_lines(err, file, column) if rule in l]
+    candidates = [text for text in _report_lines(err, file, column) if rule in text]
     if line is not None:
-        candidates = [l for l in candidates if line in _lines_in(l)]
+        candidates = [text for text in candidates if line in _lines_in(text)]
     assert candidates, f"report does not name {file}/{column}/line {line}/{rule!r}:\n{err}"
     return err
 

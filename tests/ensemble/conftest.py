@@ -73,9 +73,10 @@ def dask_cluster(tmp_path):
         logs.mkdir()
 
         def spawn(args, name):
-            out = open(logs / f"{name}.log", "w")
-            return subprocess.Popen([str(DASK), *args], stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
-                                    cwd=tmp_path)
+            # the child keeps its own copy of the descriptor, so the log can be closed here
+            with open(logs / f"{name}.log", "w") as out:
+                return subprocess.Popen([str(DASK), *args], stdout=out, stderr=subprocess.STDOUT,
+                                        start_new_session=True, cwd=tmp_path)
 
         scheduler = spawn(["scheduler", "--host", "127.0.0.1", "--port", str(port), "--no-dashboard"], "scheduler")
         cluster = Cluster(address, scheduler, logs=logs)

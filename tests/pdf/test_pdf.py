@@ -21,12 +21,12 @@ from pathlib import Path
 import nbformat
 import pytest
 import yaml
+from book_build_support import DATASETS
 from bs4 import BeautifulSoup
 from docutils.nodes import make_id
 from PIL import Image
 
 from analysis import build as runner
-from book_build_support import DATASETS
 
 pytestmark = pytest.mark.slow
 

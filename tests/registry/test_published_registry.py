@@ -271,7 +271,7 @@ def test_table3_markers(registry):
     assert set(markers["value"]) == {"*", "none"}
     assert (markers["group"] == "both").all()
     starred = set(markers.index[markers["value"] == "*"])
-    unstarred = {f"table3.das28_remission.year1.marker"} | {
+    unstarred = {"table3.das28_remission.year1.marker"} | {
         f"table3.{r}.{t}.marker" for r in ("acr50", "acr70") for t in TABLE3_TIMES
     }
     assert starred == set(markers.index) - unstarred

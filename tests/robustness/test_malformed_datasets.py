@@ -19,7 +19,6 @@ from __future__ import annotations
 import shutil
 import time
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Callable
 
 import pytest

@@ -18,7 +18,7 @@ from analysis import build, paths
 #: notebooks call) writes fragments and reads the dataset, below the reports.
 LAYERS = [
     ("data", ["analysis", "analysis.paths", "analysis.contract", "analysis.published", "analysis.results"]),
-    ("derivations", ["analysis.endpoints", "analysis.populations"]),
+    ("derivations", ["analysis.endpoints", "analysis.populations", "analysis.derived"]),
     ("statistics per artefact", ["analysis.safety", "analysis.efficacy", "analysis.baseline", "analysis.medications",
                                  "analysis.disposition", "analysis.durability", "analysis.clusters",
                                  "analysis.longitudinal"]),
