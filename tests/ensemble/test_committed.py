@@ -81,6 +81,5 @@ def test_6_every_published_key_is_classed_published_and_reproduced_in_every_reco
 
 @pytest.mark.parametrize("name", ["generator", "analysis", "published"])
 def test_7_a_changed_input_makes_the_ensemble_stale(name):
-    current = compute_digests()
-    changed = {**current, name: "0" * 64}
+    changed = {**MANIFEST["digests"], name: "0" * 64}
     assert len(stale_reasons(MANIFEST, changed)) == 1
