@@ -67,6 +67,7 @@ from typing import Callable
 import pandas as pd
 
 from analysis import paths
+from analysis.contract import FILES
 from analysis.reports import published_version
 from analysis.results import RESULT_COLUMNS, format_full, read_results, results_frame, write_results
 
@@ -83,8 +84,8 @@ REGISTRY_FILE = paths.RESULTS / "results.csv"
 FRAGMENT = "registry.csv"
 #: Parameters the runner injects into every notebook (they must be in its parameters cell).
 INJECTED = ("data_dir", "dataset_files", "synthetic", "output_dir")
-#: Files of the dataset folder that are contract tables (the rest count for every run).
-CONTRACT_FILES = ("subjects.csv", "visits.csv", "adverse_events.csv", "medications.csv")
+#: The contract's tables, as run plans name them (the rest of the folder counts for every run).
+CONTRACT_FILES = FILES
 
 Log = Callable[[str], None]
 
@@ -199,12 +200,16 @@ def classify_dataset(directory: Path) -> tuple[bool, str]:
 
 
 def describe_dataset(directory: Path) -> DatasetInfo:
-    """Locate, classify and hash a dataset folder (top-level files; no validation)."""
+    """Locate, classify and hash a dataset folder (top-level files; no validation). Each
+    contract table is hashed under its logical name (``visits.csv``) whatever file holds
+    it (:func:`analysis.dataset_io.hash_dataset_files`)."""
+    from analysis.dataset_io import hash_dataset_files
+
     directory = Path(directory)
     files = sorted(p for p in directory.iterdir() if p.is_file()) if directory.is_dir() else []
     synthetic, reason = classify_dataset(directory)
     return DatasetInfo(directory=directory, label=dataset_label(directory), synthetic=synthetic, reason=reason,
-                       files={p.name: hash_file(p) for p in files}, sizes={p.name: p.stat().st_size for p in files})
+                       files=hash_dataset_files(directory, hash_file), sizes={p.name: p.stat().st_size for p in files})
 
 
 def inspect_dataset(data_dir: str | os.PathLike | None = None) -> DatasetInfo:

@@ -58,7 +58,7 @@ from __future__ import annotations
 import csv
 import io
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Mapping
 
@@ -341,6 +341,15 @@ class Violation:
         What was found, for the first rows (at most :data:`MAX_LISTED`), aligned with
         ``rows``: the cell as written in the file, or ``NAME value`` pairs for a rule
         over several columns; may be empty.
+    sheet : str, optional
+        Worksheet of an Excel workbook holding the table.
+    source_column : str, optional
+        The column's name in the file when it differs from the contract name (renamed by
+        a ``mapping.yml``); reported as ``column THEIRS (contract NAME)``.
+    row_label : str
+        What ``rows`` count, as the file's own tool shows them: ``line`` (CSV, text
+        editor), ``row`` (Excel row number; Parquet row, 1 = first data row), ``case``
+        (SPSS case number), ``observation`` (Stata, SAS).
 
     Examples
     --------
@@ -350,6 +359,9 @@ class Violation:
     visits.csv: column CRP, lines 2, 3, 4, 5, 6, 7, 8, 9, 10, 11 and 3 more: must be >= 0
     >>> print(Violation("medications.csv", None, (), "file is missing"))
     medications.csv: file is missing
+    >>> print(Violation("trial.xlsx", "CRP", (7,), "must be <= 300", ("'35 mg/dL'",),
+    ...                 sheet="visits", source_column="crp_mgdl", row_label="row"))
+    trial.xlsx, sheet visits: column crp_mgdl (contract CRP), row 7: must be <= 300 (got '35 mg/dL')
     """
 
     file: str
@@ -357,17 +369,26 @@ class Violation:
     rows: tuple[int, ...]
     rule: str
     values: tuple[str, ...] = ()
+    sheet: str | None = None
+    source_column: str | None = None
+    row_label: str = "line"
 
     def __str__(self) -> str:
         where = self.file
+        if self.sheet is not None:
+            where += f", sheet {self.sheet}"
         if self.column is not None:
-            where += f": column {self.column}"
+            if self.source_column is not None and self.source_column != self.column:
+                where += f": column {self.source_column} (contract {self.column})"
+            else:
+                where += f": column {self.column}"
         if self.rows:
             shown = ", ".join(str(r) for r in self.rows[:MAX_LISTED])
             more = len(self.rows) - MAX_LISTED
             if more > 0:
                 shown += f" and {more} more"
-            where += f", line {shown}" if len(self.rows) == 1 else f", lines {shown}"
+            label = self.row_label if len(self.rows) == 1 else self.row_label + "s"
+            where += f", {label} {shown}"
         text = f"{where}: {self.rule}"
         if self.values:
             sep = "; " if any(", " in v for v in self.values) else ", "
@@ -434,16 +455,27 @@ class Dataset:
 
 @dataclass
 class _Table:
-    """One file after reading: raw text, typed values and the line of each row."""
+    """One table after reading: raw text, typed values and the place of each row."""
 
-    file: str
-    raw: pd.DataFrame  # every cell a str ("" = empty)
+    file: str  # the contract's file name (e.g. "visits.csv")
+    raw: pd.DataFrame  # every cell a str ("" = empty), contract column names
     typed: pd.DataFrame  # contract columns converted; unparseable cells are NA
-    lines: np.ndarray  # CSV line number of each row
+    lines: np.ndarray  # row number as the file's tool shows it (CSV: line)
     kinds: dict[str, str]
+    source: str | None = None  # the file holding it, when not ``file`` (e.g. "trial.sav")
+    sheet: str | None = None
+    row_label: str = "line"
+    their: dict[str, str] = field(default_factory=dict)  # contract column -> name in the file
+    shown: pd.DataFrame | None = None  # values as written in the file, for reports
 
     def has(self, *columns: str) -> bool:
         return all(c in self.typed.columns for c in columns)
+
+    def violation(self, column: str | None, rows: tuple[int, ...], rule: str,
+                  values: tuple[str, ...] = ()) -> Violation:
+        """A :class:`Violation` placed in this table's own file (sheet, their column name)."""
+        return Violation(self.source or self.file, column, rows, rule, values, sheet=self.sheet,
+                         source_column=self.their.get(column), row_label=self.row_label)
 
 
 def _scan_records(raw: bytes):
@@ -494,7 +526,7 @@ def _utf8_violation(file: str, raw: bytes, err: UnicodeDecodeError) -> Violation
 
 
 def _read_table(directory: Path, file: str, found: list[Violation]) -> _Table | None:
-    """Read one file as text and convert it; append structural violations to ``found``.
+    """Read one contract CSV file as text and convert it; append violations to ``found``.
 
     Returns None when the file cannot be read reliably (then nothing more is checked).
     """
@@ -502,6 +534,26 @@ def _read_table(directory: Path, file: str, found: list[Violation]) -> _Table | 
     if not path.is_file():
         found.append(Violation(file, None, (), "file is missing"))
         return None
+    read = read_csv_text(path, file, found)
+    if read is None:
+        return None
+    frame, lines, header = read
+    _check_header(file, header, found)
+    if len(frame) == 0 and file in _NEED_ROWS:
+        found.append(Violation(file, None, (), "must have at least one data row"))
+    # Duplicate names cannot be told apart below: keep the first of each.
+    frame = frame.loc[:, ~frame.columns.duplicated()]
+    return type_table(_Table(file, frame, pd.DataFrame(index=frame.index), lines, {}), found)
+
+
+def read_csv_text(path: Path, file: str,
+                  found: list[Violation]) -> tuple[pd.DataFrame, np.ndarray, list[str]] | None:
+    """Read a CSV file as text: ``(frame, line of each row, header)``, or None (with the
+    structural violation appended to ``found``) when its rows cannot be trusted.
+
+    ``file`` is the name reports give the file. Every cell is a ``str`` (``""`` = empty);
+    blank lines are dropped; line numbers count as a text editor does (header = 1).
+    """
     raw = path.read_bytes()
     try:
         raw.decode("utf-8")
@@ -545,15 +597,19 @@ def _read_table(directory: Path, file: str, found: list[Violation]) -> _Table | 
     frame = frame.loc[keep].reset_index(drop=True)
     frame.columns = header  # the names as written: pandas renames duplicates to X.1
     lines = data_line[keep].astype(np.int64)
+    return frame, lines, header
 
-    _check_header(file, header, found)
-    if len(frame) == 0 and file in _NEED_ROWS:
-        found.append(Violation(file, None, (), "must have at least one data row"))
-    # Duplicate names cannot be told apart below: keep the first of each.
-    frame = frame.loc[:, ~frame.columns.duplicated()]
 
-    kinds = {spec.name: spec.kind for spec in COLUMNS[file] if spec.name in frame.columns}
-    table = _Table(file, frame, pd.DataFrame(index=frame.index), lines, kinds)
+def type_table(table: _Table, found: list[Violation],
+               reported: Mapping[str, np.ndarray] | None = None) -> _Table:
+    """Parse the text cells of ``table.raw`` into ``table.typed`` (contract columns typed,
+    extra columns kept as text), appending empty-cell and parse violations to ``found``.
+
+    ``reported`` maps a column to a boolean mask of cells already reported by the reader
+    (e.g. a SAS date out of range): they are missing in the typed frame, not reported again.
+    """
+    frame, file = table.raw, table.file
+    table.kinds = {spec.name: spec.kind for spec in COLUMNS[file] if spec.name in frame.columns}
     typed = {}
     for spec in COLUMNS[file]:
         if spec.name not in frame.columns:
@@ -561,6 +617,11 @@ def _read_table(directory: Path, file: str, found: list[Violation]) -> _Table | 
         text = frame[spec.name]
         typed[spec.name], parsed = _PARSERS[spec.kind](text)
         empty = (text == "").to_numpy()
+        if reported is not None and spec.name in reported:
+            done = np.asarray(reported[spec.name], dtype=bool)
+            typed[spec.name] = typed[spec.name].mask(done)
+            empty &= ~done
+            parsed = parsed | done
         if spec.required:
             found += _flagged(table, pd.Series(empty), spec.name, _NON_EMPTY_RULE)
         if spec.kind != "string":
@@ -603,7 +664,8 @@ _CHECK_NAMES = {"field_uniqueness": "must be unique"}
 
 
 def _render(table: _Table, column: str, positions: np.ndarray, quote: bool) -> tuple:
-    text = table.raw[column].to_numpy()[positions[:MAX_LISTED]]
+    source = table.raw if table.shown is None else table.shown
+    text = source[column].to_numpy()[positions[:MAX_LISTED]]
     return tuple(repr(v) if quote else str(v) for v in text)
 
 
@@ -621,15 +683,14 @@ def _pandera_violations(table: _Table) -> list[Violation]:
     # Failures without a row (e.g. a wrong dtype) should not happen after parsing; if
     # one does, it is still reported rather than dropped.
     for row in cases[cases["index"].isna()].itertuples():
-        found.append(Violation(table.file, row.column, (), str(row.check),
-                               (str(row.failure_case),)))
+        found.append(table.violation(row.column, (), str(row.check), (str(row.failure_case),)))
     cases = cases[cases["index"].notna()]
     for (column, check), group in cases.groupby(["column", "check"], sort=False):
         positions = np.unique(group["index"].astype(np.int64).to_numpy())
         rule = _CHECK_NAMES.get(check, check)
         values = _render(table, column, positions, table.kinds.get(column) == "string")
         rows = tuple(int(x) for x in table.lines[positions])
-        found.append(Violation(table.file, column, rows, rule, values))
+        found.append(table.violation(column, rows, rule, values))
     return found
 
 
@@ -646,7 +707,7 @@ def _flagged(table: _Table, mask: pd.Series, column: str, rule: str,
         return []
     rows = tuple(int(x) for x in table.lines[positions])
     values = show(positions[:MAX_LISTED]) if show is not None else ()
-    return [Violation(table.file, column, rows, rule, values)]
+    return [table.violation(column, rows, rule, values)]
 
 
 def _pairs(*columns: tuple[str, pd.Series]) -> Callable[[np.ndarray], tuple]:
@@ -833,10 +894,23 @@ def load_dataset(directory: str | os.PathLike) -> Dataset:
         what = "is not a directory" if directory.exists() else "dataset directory does not exist"
         raise DataContractError([Violation(str(directory), None, (), what)], directory)
 
-    found: list[Violation] = []
+    # Other formats and the crosswalk live in their own modules, which build on this one.
+    from analysis import crosswalk, dataset_io
+
+    mapping, found = crosswalk.load_mapping(directory)
+    sources, problems = dataset_io.locate_sources(directory, crosswalk.chosen_sources(directory))
+    found += problems
     tables: dict[str, _Table] = {}
     for file in FILES:
-        table = _read_table(directory, file, found)
+        source = sources.get(file)
+        table_map = (mapping or {}).get(file)
+        if source is None:
+            continue
+        if source.path.name == file and source.sheet is None and table_map is None:
+            table = _read_table(directory, file, found)  # the contract's own layout
+        else:
+            raw = dataset_io.read_source(source, found)
+            table = None if raw is None else crosswalk.apply_mapping(raw, table_map, found)
         if table is not None:
             tables[file] = table
             found += _pandera_violations(table)
@@ -844,7 +918,11 @@ def load_dataset(directory: str | os.PathLike) -> Dataset:
     found += _cross_file_rules(tables)
     if found:
         order = {file: i for i, file in enumerate(FILES)}
-        found.sort(key=lambda v: (order.get(v.file, -1), v.rows[:1] or (0,)))
+        for i, file in enumerate(FILES):
+            if file in sources:
+                order.setdefault(sources[file].path.name, i)
+                order[(sources[file].path.name, sources[file].sheet)] = i
+        found.sort(key=lambda v: (order.get((v.file, v.sheet), order.get(v.file, -1)), v.rows[:1] or (0,)))
         raise DataContractError(found, directory)
     return Dataset(
         directory=directory,

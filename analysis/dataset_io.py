@@ -1,0 +1,434 @@
+"""Reading a dataset's four tables from the files a trial team holds.
+
+A dataset directory may hold each contract table (:data:`analysis.contract.FILES`) as
+
+========================  =====================  ===============================
+file                      read with              a row is reported as
+========================  =====================  ===============================
+``subjects.csv``          the contract's reader  ``line N`` (text editor line)
+``subjects.parquet``      ``pyarrow``            ``row N`` (1 = first data row)
+``subjects.xlsx``         ``openpyxl``           ``row N`` (Excel's row number)
+``subjects.sav``          ``pyreadstat``         ``case N`` (SPSS case number)
+``subjects.dta``          ``pyreadstat``         ``observation N`` (Stata)
+``subjects.xpt``          ``pyreadstat``         ``observation N`` (SAS)
+``subjects.sas7bdat``     ``pyreadstat``         ``observation N`` (SAS)
+========================  =====================  ===============================
+
+or one Excel workbook (any name) with a sheet per table, named after the table
+(``subjects``, ``visits``, ``adverse_events``, ``medications``). File and sheet names
+are matched without regard to case; a ``mapping.yml`` (:mod:`analysis.crosswalk`) may
+name the file and sheet of a table explicitly. Two files (or sheets) for one table are
+refused, naming both.
+
+Native dates are read as dates: Excel date cells (1900 or 1904 date system), Parquet
+date and timestamp columns, and SPSS, Stata and SAS variables with a date or date-time
+display format (``DATE11``, ``ADATE10``, ``%td``, ``DATE9.``, ``E8601DA.``...). The
+numbers behind SPSS/Stata/SAS dates are converted here rather than by ``pyreadstat``,
+so a date outside :data:`DATE_RANGE` is reported at its case instead of failing the
+whole file. SPSS user-missing values and Stata/SAS special missing values are read as
+missing. Value labels and variable labels are kept for the crosswalk and the privacy
+check.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from analysis.contract import FILES, Violation
+
+__all__ = [
+    "DATE_RANGE",
+    "SUFFIXES",
+    "TABLES",
+    "RawTable",
+    "Source",
+    "hash_dataset_files",
+    "locate_sources",
+    "read_source",
+    "table_name",
+]
+
+#: The contract's tables by logical name (``"subjects"`` -> ``"subjects.csv"``).
+TABLES = {file.removesuffix(".csv"): file for file in FILES}
+#: Supported file suffixes and how each names a row.
+SUFFIXES = {".csv": "line", ".parquet": "row", ".xlsx": "row", ".sav": "case",
+            ".dta": "observation", ".xpt": "observation", ".sas7bdat": "observation"}
+#: Native dates outside this range are refused (a typo in a year, or a number that is
+#: not a date at all); the analysis stores dates as ``datetime64[ns]``.
+DATE_RANGE = (pd.Timestamp("1900-01-01"), pd.Timestamp("2100-12-31"))
+MAPPING_FILE = "mapping.yml"
+
+# Display formats that mark a number as a date (D) or date-time (T), by family; the
+# lists follow pyreadstat's. Origins: SPSS counts seconds from 1582-10-14, Stata and SAS
+# days (or seconds / milliseconds for date-times) from 1960-01-01.
+_SAS_DATE = ("WEEKDATE", "MMDDYY", "DDMMYY", "YYMMDD", "DATE", "WEEKDATX", "DTDATE",
+             "IS8601DA", "E8601DA", "B8601DA")
+_SAS_DATETIME = ("DATETIME", "E8601DT", "DATEAMPM", "MDYAMPM", "IS8601DT", "B8601DT", "B8601DN")
+_SPSS_DATE = ("DATE", "ADATE", "EDATE", "JDATE", "SDATE")
+_SPSS_DATETIME = ("DATETIME", "YMDHMS")
+_ORIGINS = {"spss": (dt.datetime(1582, 10, 14), "s"), "sas": (dt.datetime(1960, 1, 1), "D"),
+            "stata": (dt.datetime(1960, 1, 1), "D"), "excel": (dt.datetime(1899, 12, 30), "D")}
+
+
+def table_name(file: str) -> str:
+    """The logical name of a contract file.
+
+    Examples
+    --------
+    >>> table_name("adverse_events.csv")
+    'adverse_events'
+    """
+    return file.removesuffix(".csv")
+
+
+@dataclass(frozen=True)
+class Source:
+    """Where one contract table is: a file and, for a workbook, a sheet."""
+
+    table: str  # contract file name, e.g. "visits.csv"
+    path: Path
+    sheet: str | None = None
+
+    @property
+    def label(self) -> str:
+        """How reports name it: ``trial.xlsx, sheet visits`` or ``visits.sav``."""
+        return self.path.name if self.sheet is None else f"{self.path.name}, sheet {self.sheet}"
+
+    @property
+    def row_label(self) -> str:
+        return SUFFIXES[self.path.suffix.lower()]
+
+
+@dataclass
+class RawTable:
+    """One table as read from its file, before the crosswalk.
+
+    ``frame`` has the file's column names and native values (CSV: text). ``rows`` is the
+    row number each row has in the file's own tool. ``header_row`` is the row of the
+    column names (CSV and Excel), None where the format has no such row.
+    """
+
+    source: Source
+    frame: pd.DataFrame
+    rows: np.ndarray
+    header_row: int | None = None
+    labels: dict[str, str] = field(default_factory=dict)  # variable labels
+    value_labels: dict[str, dict] = field(default_factory=dict)  # column -> {code: label}
+    #: column -> (mask of numbers that are no date in DATE_RANGE, the numbers as read)
+    bad_dates: dict[str, tuple[np.ndarray, pd.Series]] = field(default_factory=dict)
+    date_origin: dict[str, str] = field(default_factory=dict)  # column -> what its numbers count
+
+
+# ----------------------------------------------------------------------------- locating tables
+def _candidates(directory: Path) -> list[Path]:
+    # Office lock files (~$x.xlsx) and hidden files are not data.
+    return sorted(p for p in directory.iterdir() if p.is_file() and p.suffix.lower() in SUFFIXES
+                  and not p.name.startswith(("~$", ".")))
+
+
+def _sheet_names(path: Path) -> list[str]:
+    from openpyxl import load_workbook
+
+    workbook = load_workbook(path, read_only=True)
+    try:
+        return list(workbook.sheetnames)
+    finally:
+        workbook.close()
+
+
+def locate_sources(directory: Path, chosen: dict[str, tuple[str | None, str | None]] | None = None
+                   ) -> tuple[dict[str, Source], list[Violation]]:
+    """Find the file (and sheet) of each contract table in ``directory``.
+
+    Parameters
+    ----------
+    directory : Path
+        The dataset directory (top level only).
+    chosen : dict, optional
+        ``contract file -> (file name, sheet)`` from a ``mapping.yml``; either may be None.
+
+    Returns
+    -------
+    (sources, violations)
+        ``sources`` maps each contract file found to its :class:`Source`; a table that is
+        missing, or held by two files or sheets, is reported instead.
+
+    Examples
+    --------
+    >>> from analysis.paths import TEST_DATASET
+    >>> sources, problems = locate_sources(TEST_DATASET)
+    >>> sorted(s.path.name for s in sources.values()), problems
+    (['adverse_events.csv', 'medications.csv', 'subjects.csv', 'visits.csv'], [])
+    """
+    chosen = chosen or {}
+    files = _candidates(directory)
+    found: dict[str, list[Source]] = {file: [] for file in FILES}
+    workbooks = []
+    for path in files:
+        stem = path.stem.lower()
+        if stem in TABLES:
+            found[TABLES[stem]].append(Source(TABLES[stem], path))
+        elif path.suffix.lower() == ".xlsx":
+            workbooks.append(path)
+    sheets = {}
+    for path in workbooks:
+        try:
+            sheets[path] = _sheet_names(path)
+        except Exception as err:  # noqa: BLE001 - any unreadable workbook is reported
+            return {}, [Violation(path.name, None, (), f"is not a readable Excel workbook ({err})")]
+        for sheet in sheets[path]:
+            if sheet.strip().lower() in TABLES:
+                found[TABLES[sheet.strip().lower()]].append(Source(TABLES[sheet.strip().lower()], path, sheet))
+    problems = []
+    sources = {}
+    for file in FILES:
+        name, sheet = chosen.get(file, (None, None))
+        if name is not None:
+            path = directory / name
+            if not path.is_file():
+                problems.append(Violation(name, None, (), f"file is missing (named for {table_name(file)} "
+                                                          f"in {MAPPING_FILE})"))
+                continue
+            if sheet is None and path.suffix.lower() == ".xlsx" and path.stem.lower() != table_name(file):
+                names = sheets.get(path) or _sheet_names(path)
+                match = [s for s in names if s.strip().lower() == table_name(file)]
+                sheet = match[0] if match else (names[0] if len(names) == 1 else None)
+            sources[file] = Source(file, path, sheet)
+            continue
+        if sheet is not None:  # a sheet named in the mapping, in the one workbook
+            found[file] = [Source(file, path, sheet) for path in workbooks if sheet in sheets[path]] or found[file]
+        options = found[file]
+        if len(options) > 1:
+            problems.append(Violation(table_name(file), None, (),
+                                      "two sources hold this table: " + " and ".join(s.label for s in options)
+                                      + " (keep one, or name it in mapping.yml)"))
+        elif options:
+            sources[file] = options[0]
+        elif len(workbooks) == 1 and any(TABLES.get(s.strip().lower()) for s in sheets[workbooks[0]]):
+            problems.append(Violation(workbooks[0].name, None, (),
+                                      f"sheet {table_name(file)} is missing (sheets: "
+                                      f"{', '.join(sheets[workbooks[0]])}; each table needs a sheet named "
+                                      "after it, or a file of its own)"))
+        else:
+            problems.append(Violation(file, None, (), "file is missing"))
+    return sources, problems
+
+
+# ----------------------------------------------------------------------------- reading
+def read_source(source: Source, found: list[Violation]) -> RawTable | None:
+    """Read one table from its file; None (with the reason in ``found``) if unreadable."""
+    from analysis import contract
+
+    suffix = source.path.suffix.lower()
+    if suffix == ".csv":
+        read = contract.read_csv_text(source.path, source.path.name, found)
+        if read is None:
+            return None
+        frame, lines, _ = read
+        return RawTable(source, frame, lines, header_row=1)
+    try:
+        if suffix == ".xlsx":
+            return _read_excel(source, found)
+        if suffix == ".parquet":
+            frame = pd.read_parquet(source.path)
+            return RawTable(source, _native_dates(frame), np.arange(1, len(frame) + 1))
+        return _read_stat(source)
+    except Exception as err:  # noqa: BLE001 - the library's reason is the report
+        what = {".xlsx": "Excel workbook", ".parquet": "Parquet file", ".sav": "SPSS file",
+                ".dta": "Stata file"}.get(suffix, "SAS file")
+        found.append(Violation(source.path.name, None, (), f"is not a readable {what} ({err})"))
+        return None
+
+
+def _native_dates(frame: pd.DataFrame) -> pd.DataFrame:
+    """Parquet date32 columns arrive as ``datetime.date`` objects: make them datetime64."""
+    import datetime as dt
+
+    for name in frame.columns:
+        column = frame[name]
+        if column.dtype == object:
+            values = column.dropna()
+            if len(values) and all(isinstance(v, dt.date) for v in values.head(100)):
+                frame[name] = pd.to_datetime(column)
+    return frame
+
+
+def _read_excel(source: Source, found: list[Violation]) -> RawTable | None:
+    from openpyxl import load_workbook
+
+    workbook = load_workbook(source.path, read_only=True, data_only=True)
+    try:
+        sheet_name = source.sheet or workbook.sheetnames[0]
+        if sheet_name not in workbook.sheetnames:
+            found.append(Violation(source.path.name, None, (), f"sheet {sheet_name} is missing "
+                                   f"(sheets: {', '.join(workbook.sheetnames)})"))
+            return None
+        rows = [(number, values) for number, values in
+                enumerate(workbook[sheet_name].iter_rows(values_only=True), start=1)
+                if any(v is not None and v != "" for v in values)]
+    finally:
+        workbook.close()
+    if not rows:
+        found.append(Violation(source.path.name, None, (), "is empty: it needs a header row", sheet=source.sheet))
+        return None
+    header_row, header = rows[0]
+    width = max(i + 1 for i, v in enumerate(header) if v is not None)
+    names = [("" if v is None else str(v)).strip() for v in header[:width]]
+    data = [list(values[:width]) + [None] * (width - len(values)) for _, values in rows[1:]]
+    frame = pd.DataFrame(data, columns=names, dtype=object)
+    # An unnamed column is kept under its Excel letter, so it can still be reported.
+    from openpyxl.utils import get_column_letter
+
+    frame.columns = [name or f"column {get_column_letter(i + 1)}" for i, name in enumerate(names)]
+    return RawTable(source, frame, np.array([n for n, _ in rows[1:]], dtype=np.int64), header_row=header_row)
+
+
+def _date_kind(fmt: str | None, suffix: str) -> str | None:
+    """``"date"``, ``"datetime"`` or None for a SPSS/Stata/SAS display format."""
+    if not fmt:
+        return None
+    if suffix == ".dta":
+        return "date" if fmt.startswith("%td") or fmt == "%d" else "datetime" if fmt[:3] in ("%tc", "%tC") else None
+    name = re.match(r"[A-Z][A-Z0-9]*?[A-Z]?(?=\d|\.|$)", fmt.upper())
+    name = name.group(0) if name else ""
+    dates, datetimes = (_SPSS_DATE, _SPSS_DATETIME) if suffix == ".sav" else (_SAS_DATE, _SAS_DATETIME)
+    if name in datetimes:
+        return "datetime"
+    if name in dates or name.rstrip("BCDNPS") in dates:
+        return "date"
+    return None
+
+
+def convert_date_numbers(values: pd.Series, origin: str, unit: str) -> tuple[pd.Series, np.ndarray]:
+    """Numbers counted from ``origin`` (``spss``, ``sas``, ``stata``, ``excel``) to dates;
+    also the mask of numbers that are not dates inside :data:`DATE_RANGE`.
+
+    ``unit`` is ``"D"`` (days), ``"s"`` (seconds) or ``"ms"``. The time of day is dropped.
+
+    Examples
+    --------
+    >>> dates, bad = convert_date_numbers(pd.Series([20662.0, None, 9e7]), "sas", "D")
+    >>> dates.dt.strftime("%Y-%m-%d").tolist(), bad.tolist()
+    (['2016-07-27', nan, nan], [False, False, True])
+    """
+    start = np.datetime64(_ORIGINS[origin][0].date(), "D")  # 1582 is outside datetime64[ns]
+    numbers = pd.to_numeric(values, errors="coerce").astype("float64")
+    per_day = {"D": 1.0, "s": 86400.0, "ms": 86400000.0}[unit]
+    days = np.floor(numbers.to_numpy() / per_day)
+    low = (np.datetime64(DATE_RANGE[0].date(), "D") - start).astype(np.int64)
+    high = (np.datetime64(DATE_RANGE[1].date(), "D") - start).astype(np.int64)
+    bad = np.isfinite(days) & ((days < low) | (days > high))
+    ok = np.isfinite(days) & ~bad
+    out = np.full(len(days), np.datetime64("NaT"), dtype="datetime64[ns]")
+    out[ok] = (start + days[ok].astype(np.int64)).astype("datetime64[ns]")
+    out = pd.Series(out, index=values.index)
+    return out, bad
+
+
+def _read_stat(source: Source) -> RawTable:
+    import pyreadstat
+
+    suffix = source.path.suffix.lower()
+    reader = {".sav": pyreadstat.read_sav, ".dta": pyreadstat.read_dta, ".xpt": pyreadstat.read_xport,
+              ".sas7bdat": pyreadstat.read_sas7bdat}[suffix]
+    # Dates are converted below (a date out of range must be reported at its case, not
+    # raise for the whole file); user-missing values (SPSS) are read as missing.
+    frame, meta = reader(source.path, disable_datetime_conversion=True)
+    table = RawTable(source, frame, np.arange(1, len(frame) + 1),
+                     labels={k: v for k, v in (meta.column_names_to_labels or {}).items() if v},
+                     value_labels=dict(meta.variable_value_labels or {}))
+    origin = {".sav": "spss", ".dta": "stata"}.get(suffix, "sas")
+    for name, fmt in (meta.original_variable_types or {}).items():
+        kind = _date_kind(fmt, suffix)
+        if kind is None or not pd.api.types.is_numeric_dtype(frame[name]):
+            continue
+        unit = "s" if origin == "spss" else ("D" if kind == "date" else ("ms" if origin == "stata" else "s"))
+        original = frame[name]
+        frame[name], bad = convert_date_numbers(original, origin, unit)
+        table.bad_dates[name] = (bad, original)
+        table.date_origin[name] = {"spss": "seconds since 1582-10-14", "sas": "days since 1960-01-01",
+                                   "stata": "days since 1960-01-01"}[origin] if unit != "ms" else \
+            "milliseconds since 1960-01-01"
+        if origin == "sas" and unit == "s":
+            table.date_origin[name] = "seconds since 1960-01-01"
+    return table
+
+
+# ----------------------------------------------------------------------------- build hashing
+def hash_dataset_files(directory: Path, hash_file) -> dict[str, str]:
+    """What identifies each part of a dataset, for the book's cache keys.
+
+    Each contract table (``subjects.csv``...) gets one hash covering the bytes of the
+    file(s) holding it, the sheet, and ``mapping.yml`` when there is one; every other file
+    of the folder (README, marker) is hashed as itself. A table that cannot be located
+    gets no entry (the dataset is then invalid and the build stops before hashing matters).
+
+    Examples
+    --------
+    >>> from analysis.paths import TEST_DATASET
+    >>> from analysis.build import hash_file
+    >>> hashes = hash_dataset_files(TEST_DATASET, hash_file)
+    >>> sorted(hashes)
+    ['README.md', 'adverse_events.csv', 'medications.csv', 'subjects.csv', 'visits.csv']
+    >>> hashes["visits.csv"] == hash_file(TEST_DATASET / "visits.csv")
+    True
+    """
+    from analysis.crosswalk import chosen_sources
+
+    directory = Path(directory)
+    if not directory.is_dir():
+        return {}
+    mapping = directory / MAPPING_FILE
+    sources, _ = locate_sources(directory, chosen_sources(directory))
+    used = {s.path for s in sources.values()} | ({mapping} if mapping.is_file() else set())
+    hashes = {p.name: hash_file(p) for p in sorted(directory.iterdir()) if p.is_file() and p not in used}
+    for file, source in sources.items():
+        if source.path.suffix.lower() == ".csv" and source.path.name == file and not mapping.is_file():
+            hashes[file] = hash_file(source.path)  # the plain contract layout: the file's own hash
+            continue
+        parts = [source.path.name, source.sheet or "", hash_file(source.path)]
+        if mapping.is_file():
+            parts.append(hash_file(mapping))
+        hashes[file] = hashlib.sha256("\n".join(parts).encode()).hexdigest()
+    return dict(sorted(hashes.items()))
+
+
+# ----------------------------------------------------------------------------- writing
+def write_contract_csv(dataset, out: Path) -> list[Path]:
+    """Write a validated dataset as the contract's four CSV files (UTF-8, ISO dates, empty
+    cell = missing, numbers in their shortest exact form); return the paths written.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from analysis.contract import load_dataset
+    >>> from analysis.paths import TEST_DATASET
+    >>> original = load_dataset(TEST_DATASET)
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     written = write_contract_csv(original, Path(tmp) / "out")
+    ...     again = load_dataset(Path(tmp) / "out")
+    >>> [p.name for p in written]
+    ['subjects.csv', 'visits.csv', 'adverse_events.csv', 'medications.csv']
+    >>> all(getattr(again, t).equals(getattr(original, t)) for t in TABLES)
+    True
+    """
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    written = []
+    for file in FILES:
+        frame = getattr(dataset, table_name(file)).copy()
+        for name in frame.columns:
+            if pd.api.types.is_datetime64_any_dtype(frame[name]):
+                frame[name] = frame[name].dt.strftime("%Y-%m-%d")
+            elif pd.api.types.is_float_dtype(frame[name]):
+                frame[name] = frame[name].map(lambda v: "" if pd.isna(v) else
+                                              (str(int(v)) if v.is_integer() else repr(float(v))))
+        frame.to_csv(out / file, index=False, lineterminator="\n", encoding="utf-8")
+        written.append(out / file)
+    return written
