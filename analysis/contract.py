@@ -898,6 +898,8 @@ def load_dataset(directory: str | os.PathLike) -> Dataset:
     from analysis import crosswalk, dataset_io
 
     mapping, found = crosswalk.load_mapping(directory)
+    if mapping == {} and found:  # mapping.yml unreadable: the tables cannot be interpreted
+        raise DataContractError(found, directory)
     sources, problems = dataset_io.locate_sources(directory, crosswalk.chosen_sources(directory))
     found += problems
     tables: dict[str, _Table] = {}

@@ -165,6 +165,8 @@ class TableMap:
     columns: dict[str, ColumnMap] = field(default_factory=dict)
     source_file: str | None = None
     sheet: str | None = None
+    #: contract columns whose entry is wrong (already reported): not reported again as unmapped
+    invalid: set[str] = field(default_factory=set)
 
 
 def _code_text(value) -> str:
@@ -254,6 +256,8 @@ def load_mapping(directory: Path) -> tuple[dict[str, TableMap] | None, list[Viol
             parsed = _column_entry(column, value, cline, specs[column].kind, where, found, problem)
             if parsed is not None:
                 table.columns[column] = parsed
+            else:
+                table.invalid.add(column)
         result[file] = table
     return result, found
 
@@ -406,6 +410,8 @@ def apply_mapping(raw: RawTable, mapping: TableMap | None, found: list[Violation
     used = set()
     for spec in COLUMNS[file]:
         entry = mapping.columns.get(spec.name) if mapping is not None else None
+        if mapping is not None and spec.name in mapping.invalid:
+            continue  # its mapping entry is reported; the column cannot be read
         if entry is None:
             if spec.name in frame.columns:
                 entry = ColumnMap(spec.name, 0, spec.name)
@@ -441,8 +447,10 @@ def apply_mapping(raw: RawTable, mapping: TableMap | None, found: list[Violation
                                        tuple(f"{_code_text(numbers.iloc[p])} {raw.date_origin[entry.source]}"
                                              for p in positions[:contract.MAX_LISTED]),
                                        sheet=shell.sheet, source_column=entry.source, row_label=shell.row_label))
-        values, display = _convert(column, entry, spec, raw, where, found)
+        values, display, unmapped = _convert(column, entry, spec, raw, where, found)
         text[spec.name], shown[spec.name] = values, display
+        if unmapped is not None:  # reported against mapping.yml; not again as an empty cell
+            reported[spec.name] = unmapped | reported.get(spec.name, False)
     for name in frame.columns:
         if name in used or name in text:
             continue
@@ -463,31 +471,32 @@ def contract_date(which: int) -> str:
 
 
 def _convert(column: pd.Series, entry: ColumnMap, spec, raw: RawTable, where: str,
-             found: list[Violation]) -> tuple[pd.Series, pd.Series]:
-    """One contract column as text (and as their file shows it, for reports)."""
+             found: list[Violation]) -> tuple[pd.Series, pd.Series, np.ndarray | None]:
+    """One contract column as text, as their file shows it (for reports), and the mask of
+    cells whose code has no mapping (already reported)."""
     shown = _as_text(column)
     if entry.derive == "date_given":
         given = column.notna() & (shown != "")
-        return pd.Series(np.where(given, "Y", "N"), index=column.index, dtype=object), shown
+        return pd.Series(np.where(given, "Y", "N"), index=column.index, dtype=object), shown, None
     if spec.kind == "date" and entry.origin is not None and pd.api.types.is_numeric_dtype(column):
         unit, what = ORIGINS[entry.origin]
         dates, bad = convert_date_numbers(column, entry.origin, unit)
         values = dates.dt.strftime("%Y-%m-%d").fillna("").astype(object)
         values[bad] = shown[bad]  # not a date in range: reported by the parse step with its number
-        return values, shown.where(~bad, shown + f" ({what})")
+        return values, shown.where(~bad, shown + f" ({what})"), None
     if spec.kind == "date" and entry.format is not None:
         parsed = pd.to_datetime(shown, format=entry.format, errors="coerce")
         values = parsed.dt.strftime("%Y-%m-%d").astype(object)
-        return values.where(parsed.notna(), shown), shown
-    text = shown
+        return values.where(parsed.notna(), shown), shown, None
+    text, unmapped = shown, None
     labels = {_code_text(k): str(v) for k, v in (raw.value_labels.get(entry.source) or {}).items()}
     if entry.codes is not None:
         mapped = text.map(entry.codes)
         by_label = text.map(labels).map(entry.codes)
         mapped = mapped.where(mapped.notna(), by_label)
-        unmapped = (text != "") & mapped.isna()
+        unmapped = ((text != "") & mapped.isna()).to_numpy()
         if unmapped.any():
-            for code in pd.unique(text[unmapped]):
+            for code in pd.unique(text[unmapped]):  # one report per code, with its rows
                 rows = raw.rows[np.flatnonzero((text == code).to_numpy())]
                 shown_rows = ", ".join(str(int(r)) for r in rows[:contract.MAX_LISTED])
                 more = f" and {len(rows) - contract.MAX_LISTED} more" if len(rows) > contract.MAX_LISTED else ""
@@ -506,7 +515,7 @@ def _convert(column: pd.Series, entry: ColumnMap, spec, raw: RawTable, where: st
         if factor != 1:
             text = compute_unit_conversion(text, factor)
         shown = shown.where(shown == "", shown + f" {entry.unit}")
-    return text, shown
+    return text, shown, unmapped
 
 
 
