@@ -202,14 +202,14 @@ def classify_dataset(directory: Path) -> tuple[bool, str]:
 def describe_dataset(directory: Path) -> DatasetInfo:
     """Locate, classify and hash a dataset folder (top-level files; no validation). Each
     contract table is hashed under its logical name (``visits.csv``) whatever file holds
-    it (:func:`analysis.dataset_io.hash_dataset_files`)."""
-    from analysis.dataset_io import hash_dataset_files
+    it (:func:`analysis.dataset_io.describe_dataset_files`)."""
+    from analysis.dataset_io import describe_dataset_files
 
     directory = Path(directory)
-    files = sorted(p for p in directory.iterdir() if p.is_file()) if directory.is_dir() else []
+    files, sizes = describe_dataset_files(directory, hash_file)
     synthetic, reason = classify_dataset(directory)
     return DatasetInfo(directory=directory, label=dataset_label(directory), synthetic=synthetic, reason=reason,
-                       files=hash_dataset_files(directory, hash_file), sizes={p.name: p.stat().st_size for p in files})
+                       files=files, sizes=sizes)
 
 
 def inspect_dataset(data_dir: str | os.PathLike | None = None) -> DatasetInfo:

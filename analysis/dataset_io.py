@@ -48,10 +48,11 @@ __all__ = [
     "TABLES",
     "RawTable",
     "Source",
-    "hash_dataset_files",
+    "describe_dataset_files",
     "locate_sources",
     "read_source",
     "table_name",
+    "write_contract_csv",
 ]
 
 #: The contract's tables by logical name (``"subjects"`` -> ``"subjects.csv"``).
@@ -361,21 +362,24 @@ def _read_stat(source: Source) -> RawTable:
 
 
 # ----------------------------------------------------------------------------- build hashing
-def hash_dataset_files(directory: Path, hash_file) -> dict[str, str]:
-    """What identifies each part of a dataset, for the book's cache keys.
+def describe_dataset_files(directory: Path, hash_file) -> tuple[dict[str, str], dict[str, int]]:
+    """What identifies each part of a dataset, for the book's cache keys: ``(hashes, sizes)``.
 
-    Each contract table (``subjects.csv``...) gets one hash covering the bytes of the
-    file(s) holding it, the sheet, and ``mapping.yml`` when there is one; every other file
-    of the folder (README, marker) is hashed as itself. A table that cannot be located
-    gets no entry (the dataset is then invalid and the build stops before hashing matters).
+    Each contract table (``subjects.csv``...) is one entry whatever holds it: its hash covers
+    the name and bytes of the file holding it, the sheet, and ``mapping.yml`` when there is
+    one; its size is that file's. Every other file of the folder (README, marker) is an entry
+    of its own. A table that cannot be located gets no entry (the dataset is then invalid
+    and the build stops before hashing matters). The plain layout of four contract CSV
+    files keeps each file's own hash, so existing caches stay valid.
 
     Examples
     --------
     >>> from analysis.paths import TEST_DATASET
     >>> from analysis.build import hash_file
-    >>> hashes = hash_dataset_files(TEST_DATASET, hash_file)
-    >>> sorted(hashes)
-    ['README.md', 'adverse_events.csv', 'medications.csv', 'subjects.csv', 'visits.csv']
+    >>> hashes, sizes = describe_dataset_files(TEST_DATASET, hash_file)
+    >>> sorted(hashes) == sorted(sizes) == ['README.md', 'adverse_events.csv', 'medications.csv',
+    ...                                     'subjects.csv', 'visits.csv']
+    True
     >>> hashes["visits.csv"] == hash_file(TEST_DATASET / "visits.csv")
     True
     """
@@ -383,20 +387,23 @@ def hash_dataset_files(directory: Path, hash_file) -> dict[str, str]:
 
     directory = Path(directory)
     if not directory.is_dir():
-        return {}
+        return {}, {}
     mapping = directory / MAPPING_FILE
     sources, _ = locate_sources(directory, chosen_sources(directory))
     used = {s.path for s in sources.values()} | ({mapping} if mapping.is_file() else set())
-    hashes = {p.name: hash_file(p) for p in sorted(directory.iterdir()) if p.is_file() and p not in used}
+    others = [p for p in sorted(directory.iterdir()) if p.is_file() and p not in used]
+    hashes = {p.name: hash_file(p) for p in others}
+    sizes = {p.name: p.stat().st_size for p in others}
     for file, source in sources.items():
-        if source.path.suffix.lower() == ".csv" and source.path.name == file and not mapping.is_file():
-            hashes[file] = hash_file(source.path)  # the plain contract layout: the file's own hash
+        sizes[file] = source.path.stat().st_size
+        if source.path.name == file and source.sheet is None and not mapping.is_file():
+            hashes[file] = hash_file(source.path)
             continue
         parts = [source.path.name, source.sheet or "", hash_file(source.path)]
         if mapping.is_file():
             parts.append(hash_file(mapping))
         hashes[file] = hashlib.sha256("\n".join(parts).encode()).hexdigest()
-    return dict(sorted(hashes.items()))
+    return dict(sorted(hashes.items())), dict(sorted(sizes.items()))
 
 
 # ----------------------------------------------------------------------------- writing

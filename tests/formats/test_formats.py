@@ -19,7 +19,7 @@ from formats_support import WRITERS, contract_frames, registry
 from analysis import paths
 from analysis.build import describe_dataset, hash_file
 from analysis.contract import FILES
-from analysis.dataset_io import hash_dataset_files
+from analysis.dataset_io import describe_dataset_files
 
 
 @pytest.mark.parametrize("fmt", sorted(WRITERS))
@@ -102,22 +102,23 @@ def test_hash_of_a_logical_table_covers_its_source_and_the_mapping(cohort_in, tm
 
     data = tmp_path / "sav"
     shutil.copytree(cohort_in("spss"), data)
-    before = hash_dataset_files(data, hash_file)
-    assert sorted(before) == sorted(FILES)  # mapping.yml is part of every table, not a file of its own
+    before, sizes = describe_dataset_files(data, hash_file)
+    assert sorted(before) == sorted(FILES)
+    assert sizes["visits.csv"] == (data / "visits.sav").stat().st_size  # mapping.yml is part of every table, not a file of its own
     (data / "medications.sav").write_bytes((data / "medications.sav").read_bytes() + b"\0")
-    after = hash_dataset_files(data, hash_file)
+    after, _ = describe_dataset_files(data, hash_file)
     assert [f for f in FILES if after[f] != before[f]] == ["medications.csv"]
     with open(data / "mapping.yml", "a", encoding="utf-8") as handle:
         handle.write("# a comment\n")
-    assert all(hash_dataset_files(data, hash_file)[f] != after[f] for f in FILES)
+    assert all(describe_dataset_files(data, hash_file)[0][f] != after[f] for f in FILES)
     info = describe_dataset(data)
-    assert info.files == hash_dataset_files(data, hash_file)
+    assert (info.files, info.sizes) == describe_dataset_files(data, hash_file)
     # The plain CSV layout keeps its file hashes (existing caches stay valid).
     assert describe_dataset(paths.SYNTHETIC).files["visits.csv"] == hash_file(paths.SYNTHETIC / "visits.csv")
 
 
 def test_workbook_tables_hash_by_sheet(cohort_in):
-    hashes = hash_dataset_files(cohort_in("excel_workbook"), hash_file)
+    hashes, _ = describe_dataset_files(cohort_in("excel_workbook"), hash_file)
     assert sorted(hashes) == sorted(FILES)
     assert len(set(hashes.values())) == 4  # one workbook, four logical tables
 
