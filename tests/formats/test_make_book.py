@@ -19,7 +19,7 @@ from test_malformed_formats import CASES, assert_reported
 from analysis import paths
 
 sys.path.insert(0, str(paths.TESTS / "robustness"))
-from robustness_support import (  # noqa: E402
+from robustness_support import (
     EXECUTION_MARKERS,
     digest_tree,
     make_copy,
