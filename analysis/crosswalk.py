@@ -364,9 +364,31 @@ def _cell_text(value) -> str:
     return _code_text(value)
 
 
+def _float_text(column: pd.Series) -> pd.Series:
+    """Floats as text, vectorised for whole numbers (most cells: counts, scores, codes)."""
+    values = column.to_numpy(dtype="float64")
+    whole = np.isfinite(values) & (np.mod(values, 1) == 0) & (np.abs(values) < 2**53)
+    text = pd.Series("", index=column.index, dtype=object)
+    text[whole] = values[whole].astype(np.int64).astype(str)
+    other = np.isfinite(values) & ~whole
+    text[other] = [repr(float(v)) for v in values[other]]
+    return text
+
+
 def _as_text(column: pd.Series) -> pd.Series:
+    """A column as the contract's text (see :func:`_cell_text`).
+
+    Examples
+    --------
+    >>> _as_text(pd.Series([5.0, None, 1.25])).tolist()
+    ['5', '', '1.25']
+    >>> _as_text(pd.Series(pd.to_datetime(["2016-07-27", None]))).tolist()
+    ['2016-07-27', '']
+    """
     if pd.api.types.is_datetime64_any_dtype(column):
-        return column.dt.strftime("%Y-%m-%d").fillna("")
+        return column.dt.strftime("%Y-%m-%d").fillna("").astype(object)
+    if pd.api.types.is_float_dtype(column) or (pd.api.types.is_integer_dtype(column) and not column.isna().any()):
+        return _float_text(column.astype("float64"))
     if column.dtype == object and all(isinstance(v, str) for v in column.head(1000)):
         return column.fillna("")  # CSV text: as written
     return column.map(_cell_text).astype(object)

@@ -265,7 +265,9 @@ def _read_excel(source: Source, found: list[Violation]) -> RawTable | None:
 
     workbook = load_workbook(source.path, read_only=True, data_only=True)
     try:
-        sheet_name = source.sheet or workbook.sheetnames[0]
+        # A workbook named after its table: the sheet of that name if there is one, else the first.
+        named = [s for s in workbook.sheetnames if s.strip().lower() == source.path.stem.lower()]
+        sheet_name = source.sheet or (named or workbook.sheetnames)[0]
         if sheet_name not in workbook.sheetnames:
             found.append(Violation(source.path.name, None, (), f"sheet {sheet_name} is missing "
                                    f"(sheets: {', '.join(workbook.sheetnames)})"))

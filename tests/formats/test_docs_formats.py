@@ -29,7 +29,7 @@ def section(page: str, heading: str) -> str:
 
 
 def blocks(text: str, language: str) -> list[str]:
-    return re.findall(rf"```{language}\n(.*?)```", text, flags=re.S)
+    return re.findall(rf"```{language}\n(.*?)```", text, flags=re.DOTALL)
 
 
 def write_worked_example(directory, mapping_text: str) -> None:
@@ -72,7 +72,7 @@ def test_worked_example_runs_as_shown(page, tmp_path):
     data = tmp_path / "export"
     write_worked_example(data, mapping)
     printed = []
-    for command in re.findall(r"^\$ python -m analysis (.*)$", session, flags=re.M):
+    for command in re.findall(r"^\$ python -m analysis (.*)$", session, flags=re.MULTILINE):
         args = [str(tmp_path / a.rstrip("/")) if a.startswith("export") else a for a in command.split()]
         result = subprocess.run([sys.executable, "-m", "analysis", *args], capture_output=True, text=True,
                                 cwd=paths.ROOT, check=False)
@@ -87,7 +87,7 @@ def test_worked_example_runs_as_shown(page, tmp_path):
 
 def test_formats_table_lists_every_suffix(page):
     table = section(page, "## Other formats")
-    listed = re.findall(r"^\| `(\.[a-z0-9]+)` \|", table, flags=re.M)
+    listed = re.findall(r"^\| `(\.[a-z0-9]+)` \|", table, flags=re.MULTILINE)
     assert listed == list(SUFFIXES)
     for suffix, row_label in SUFFIXES.items():
         row = next(line for line in table.splitlines() if line.startswith(f"| `{suffix}` |"))
