@@ -492,6 +492,11 @@ def contract_date(which: int) -> str:
     return DATE_RANGE[which].strftime("%Y-%m-%d")
 
 
+def _with_labels(shown: pd.Series, labels: dict[str, str]) -> pd.Series:
+    """Codes as reports show them: the code and its value label, ``1 (Yes)``."""
+    return shown.map(lambda c: f"{c} ({labels[c]})" if c in labels else c).astype(object)
+
+
 def _convert(column: pd.Series, entry: ColumnMap, spec, raw: RawTable, where: str,
              found: list[Violation]) -> tuple[pd.Series, pd.Series, np.ndarray | None]:
     """One contract column as text, as their file shows it (for reports), and the mask of
@@ -529,9 +534,10 @@ def _convert(column: pd.Series, entry: ColumnMap, spec, raw: RawTable, where: st
                                        f"found in {where}, column {entry.source}, {noun} {shown_rows}{more}, has no "
                                        f"mapping in codes"))
         text = mapped.fillna("").astype(object)
-        shown = shown.where(~shown.isin(list(labels)), shown + shown.map(lambda c: f" ({labels.get(c)})"))
+        shown = _with_labels(shown, labels)
     elif labels and spec.kind == "string":
         text = text.map(lambda c: labels.get(c, c)).astype(object)
+        shown = _with_labels(shown, labels)
     if entry.unit is not None:
         factor = UNITS[spec.name][entry.unit]
         if factor != 1:

@@ -192,6 +192,13 @@ def _referential_integrity(d):
             "(got 'RA-999')")]
 
 
+def _labels_that_are_not_contract_values(d):
+    # Without codes, a labelled text column takes the labels (Yes/No), which are not Y/N.
+    edit_mapping(d, "      RFFL:\n        from: rffl\n        codes:\n          0: N\n          1: Y\n", "      RFFL: rffl\n")
+    return ["subjects.sav: column rffl (contract RFFL), cases 1, 2, 3, 4, 5, 6, 7, 8: must be one of Y, N "
+            "(got '1 (Yes)', '1 (Yes)', '0 (No)', '1 (Yes)', '1 (Yes)', '0 (No)', '1 (Yes)', '1 (Yes)')"]
+
+
 def _corrupt_file(d):
     (d / "medications.sav").write_bytes(b"not an SPSS file")
     return ["medications.sav: is not a readable SPSS file ("]
@@ -217,6 +224,7 @@ CASES = [
     Case("empty_required", "stata", _empty_required),
     Case("invalid_yaml", "spss", _invalid_yaml),
     Case("referential_integrity", "parquet", _referential_integrity),
+    Case("labels_that_are_not_contract_values", "spss", _labels_that_are_not_contract_values),
     Case("corrupt_file", "spss", _corrupt_file),
 ]
 
