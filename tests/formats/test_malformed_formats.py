@@ -195,8 +195,8 @@ def _referential_integrity(d):
 def _labels_that_are_not_contract_values(d):
     # Without codes, a labelled text column takes the labels (Yes/No), which are not Y/N.
     edit_mapping(d, "      RFFL:\n        from: rffl\n        codes:\n          0: N\n          1: Y\n", "      RFFL: rffl\n")
-    return ["subjects.sav: column rffl (contract RFFL), cases 1, 2, 3, 4, 5, 6, 7, 8: must be one of Y, N "
-            "(got '1 (Yes)', '1 (Yes)', '0 (No)', '1 (Yes)', '1 (Yes)', '0 (No)', '1 (Yes)', '1 (Yes)')"]
+    return [("subjects.sav: column rffl (contract RFFL), cases 1, 2, 3, 4, 5, 6, 7, 8: must be one of Y, N "
+            "(got '1 (Yes)', '1 (Yes)', '0 (No)', '1 (Yes)', '1 (Yes)', '0 (No)', '1 (Yes)', '1 (Yes)')")]
 
 
 def _corrupt_file(d):
