@@ -74,6 +74,7 @@ __all__ = [
     "DCSREAS_VALUES",
     "CMCLASSES",
     "DIRECT_IDENTIFIERS",
+    "FLAG_COLUMNS",
     "ColumnSpec",
     "COLUMNS",
     "SCHEMAS",
@@ -251,6 +252,10 @@ COLUMNS: Mapping[str, tuple[ColumnSpec, ...]] = {
         ColumnSpec("CMENDT", "date", required=False),
     ),
 }
+
+#: Columns holding a ``Y``/``N`` flag (in any file); a crosswalk may derive them from dates.
+FLAG_COLUMNS = frozenset(spec.name for specs in COLUMNS.values() for spec in specs
+                         if any(check.error == _one_of(FLAGS).error for check in spec.checks))
 
 #: Files that must contain at least one data row (the others may be header-only).
 _NEED_ROWS = ("subjects.csv", "visits.csv")

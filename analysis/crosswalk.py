@@ -52,7 +52,7 @@ import pandas as pd
 import yaml
 
 from analysis import contract
-from analysis.contract import COLUMNS, DIRECT_IDENTIFIERS, Violation
+from analysis.contract import COLUMNS, DIRECT_IDENTIFIERS, FLAG_COLUMNS, Violation
 from analysis.dataset_io import (
     MAPPING_FILE,
     TABLES,
@@ -311,10 +311,7 @@ def _column_entry(column, value, line, kind, where, found, problem) -> ColumnMap
             ok = False
     if "derive" in value:
         entry.derive = str(value["derive"])
-        flag = any(c.name == column and c.kind == "string" and any(
-            getattr(ch, "error", "") == "must be one of Y, N" for ch in c.checks)
-            for cols in COLUMNS.values() for c in cols)
-        if entry.derive not in _DERIVATIONS or not flag:
+        if entry.derive not in _DERIVATIONS or column not in FLAG_COLUMNS:
             found.append(problem(value.lines["derive"], f"{where}: derive must be one of "
                                                         f"{', '.join(_DERIVATIONS)}, on a Y/N flag"))
             ok = False

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from analysis.contract import COLUMNS, FILES, load_dataset
+from analysis.contract import COLUMNS, FILES, FLAG_COLUMNS, load_dataset
 from analysis.paths import SYNTHETIC
 
 #: Their variable names for the contract columns that get renamed (the rest: lower case).
@@ -55,8 +55,7 @@ def their_name(column: str, upper: bool = False) -> str:
 
 
 def is_flag(file: str, column: str) -> bool:
-    spec = next(s for s in COLUMNS[file] if s.name == column)
-    return any(getattr(c, "error", "") == "must be one of Y, N" for c in spec.checks)
+    return column in FLAG_COLUMNS
 
 
 def crp_in_mg_dl(values: pd.Series) -> pd.Series:
