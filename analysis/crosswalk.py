@@ -502,11 +502,14 @@ def _convert(column: pd.Series, entry: ColumnMap, spec, raw: RawTable, where: st
     if entry.derive == "date_given":
         given = column.notna() & (shown != "")
         return pd.Series(np.where(given, "Y", "N"), index=column.index, dtype=object), shown, None
-    if spec.kind == "date" and entry.origin is not None and pd.api.types.is_numeric_dtype(column):
+    if spec.kind == "date" and entry.origin is not None:
         unit, what = ORIGINS[entry.origin]
-        dates, bad = convert_date_numbers(column, entry.origin, unit)
-        values = dates.dt.strftime("%Y-%m-%d").fillna("").astype(object)
-        values[bad] = shown[bad]  # not a date in range: reported by the parse step with its number
+        # Excel columns are object-typed: numbers are counted; other cells (a native date,
+        # text) keep their text and are parsed as any date cell.
+        numbers = pd.to_numeric(column.where(column.map(lambda v: isinstance(v, (int, float, np.number))
+                                                        and not isinstance(v, bool))), errors="coerce")
+        dates, bad = convert_date_numbers(numbers, entry.origin, unit)
+        values = dates.dt.strftime("%Y-%m-%d").astype(object).where(dates.notna(), shown)
         return values, shown.where(~bad, shown + f" ({what})"), None
     if spec.kind == "date" and entry.format is not None:
         parsed = pd.to_datetime(shown, format=entry.format, errors="coerce")

@@ -8,6 +8,7 @@ results registry identical to the CSV cohort's -- not close: identical.
 """
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -126,3 +127,52 @@ def test_workbook_tables_hash_by_sheet(cohort_in):
 def test_public_label_of_an_outside_folder_is_its_name_only(cohort_in):
     info = describe_dataset(Path(cohort_in("sas")))
     assert info.public_label == "dataset (a folder outside the repository)"
+
+
+def test_excel_serial_dates_text_dates_and_vas_in_cm(tmp_path):
+    """Dates stored as plain Excel serial numbers (``origin: excel``), a CSV export with
+    day/month/year dates (``format:``), VAS in cm: the minimal dataset comes back unchanged."""
+    from decimal import Decimal
+
+    from openpyxl import Workbook
+
+    from analysis.contract import load_dataset
+
+    ours = load_dataset(paths.TEST_DATASET)
+    data = tmp_path / "mixed"
+    data.mkdir()
+    for name in ("adverse_events.csv", "medications.csv"):
+        shutil.copy2(paths.TEST_DATASET / name, data / name)
+    subjects = pd.read_csv(paths.TEST_DATASET / "subjects.csv", dtype=str, keep_default_na=False)
+    for column in ("TRTSDT", "EOSDT"):
+        subjects[column] = pd.to_datetime(subjects[column]).dt.strftime("%d/%m/%Y")
+    subjects.to_csv(data / "subjects.csv", index=False)
+    visits = ours.visits
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.append(["USUBJID", "AVISITN", "ADT_SERIAL", *[c for c in visits.columns if c not in
+                                                         ("USUBJID", "AVISITN", "ADT")]])
+    for row in visits.itertuples(index=False):
+        values = row._asdict()
+        cells = [values["USUBJID"], int(values["AVISITN"]), (values["ADT"] - pd.Timestamp("1899-12-30")).days]
+        for column in visits.columns[3:]:
+            value = values[column]
+            if pd.isna(value):
+                cells.append(None)
+            elif column == "PTGA":
+                cells.append(float(Decimal(repr(float(value))) / 10))
+            else:
+                cells.append(float(value))
+        sheet.append(cells)
+    workbook.save(data / "visits.xlsx")
+    (data / "mapping.yml").write_text(
+        "tables:\n"
+        "  subjects:\n    columns:\n"
+        "      TRTSDT: {from: TRTSDT, format: '%d/%m/%Y'}\n"
+        "      EOSDT: {from: EOSDT, format: '%d/%m/%Y'}\n"
+        "  visits:\n    columns:\n"
+        "      ADT: {from: ADT_SERIAL, origin: excel}\n"
+        "      PTGA: {from: PTGA, unit: cm}\n", encoding="utf-8")
+    theirs = load_dataset(data)
+    for table in ("subjects", "visits", "adverse_events", "medications"):
+        pd.testing.assert_frame_equal(getattr(theirs, table), getattr(ours, table), check_exact=True, obj=table)
