@@ -28,13 +28,17 @@ import argparse
 import sys
 from pathlib import Path
 
+from analysis.contract import DataContractError, load_dataset
+from analysis.crosswalk import summarise_uncollected
+from analysis.dataset_io import write_contract_csv
+from analysis.pipeline import report_uncollected
+
 #: Exit status for a dataset that breaks the contract (argparse uses 2 for bad usage too).
 EXIT_INVALID = 2
 
 
 def _cmd_validate(args: argparse.Namespace) -> int:
     """Validate a dataset directory; print a one-line summary or the full report."""
-    from analysis.contract import DataContractError, load_dataset
     from analysis.paths import dataset_dir
 
     # An explicit DIR is a command-line path, so relative to the working directory;
@@ -51,8 +55,6 @@ def _cmd_validate(args: argparse.Namespace) -> int:
         f"{len(ds.adverse_events)} adverse events, "
         f"{len(ds.medications)} medication intervals)"
     )
-    from analysis.crosswalk import summarise_uncollected
-
     for file, columns in summarise_uncollected(ds).items():  # what it costs: `import` says
         print(f"not collected: {file}: {', '.join(columns)}")
     return 0
@@ -60,10 +62,6 @@ def _cmd_validate(args: argparse.Namespace) -> int:
 
 def _cmd_import(args: argparse.Namespace) -> int:
     """Convert a dataset to the contract's four CSV files, and say what it lacks."""
-    from analysis.contract import DataContractError, load_dataset
-    from analysis.crosswalk import report_uncollected
-    from analysis.dataset_io import write_contract_csv
-
     directory = Path(args.directory).absolute()
     out = Path(args.out).absolute()
     if out.exists() and (not out.is_dir() or any(out.iterdir())):

@@ -68,6 +68,7 @@ import pandas as pd
 
 from analysis import paths
 from analysis.contract import FILES
+from analysis.crosswalk import describe_dataset_files
 from analysis.reports import published_version
 from analysis.results import RESULT_COLUMNS, format_full, read_results, results_frame, write_results
 
@@ -202,9 +203,7 @@ def classify_dataset(directory: Path) -> tuple[bool, str]:
 def describe_dataset(directory: Path) -> DatasetInfo:
     """Locate, classify and hash a dataset folder (top-level files; no validation). Each
     contract table is hashed under its logical name (``visits.csv``) whatever file holds
-    it (:func:`analysis.dataset_io.describe_dataset_files`)."""
-    from analysis.dataset_io import describe_dataset_files
-
+    it (:func:`analysis.crosswalk.describe_dataset_files`)."""
     directory = Path(directory)
     files, sizes = describe_dataset_files(directory, hash_file)
     synthetic, reason = classify_dataset(directory)

@@ -35,13 +35,14 @@ Rules (each failure names ``mapping.yml``, its line and the data file):
 * ``derive: date_given`` makes a ``Y``/``N`` flag from whether a date is given.
 
 Identifier columns are refused before anything else: a variable named like one of
-:data:`analysis.contract.DIRECT_IDENTIFIERS`, or whose variable label says it is a name,
+:data:`analysis.schema.DIRECT_IDENTIFIERS`, or whose variable label says it is a name,
 a birth date, a hospital, record or ID number, or contact details
 (:data:`IDENTIFIER_LABEL`), whether or not the mapping uses it.
 """
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import re
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
@@ -51,14 +52,23 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from analysis import contract
-from analysis.contract import COLUMNS, DIRECT_IDENTIFIERS, FLAG_COLUMNS, Violation
 from analysis.dataset_io import (
+    DATE_RANGE,
     MAPPING_FILE,
     TABLES,
     RawTable,
+    Source,
     convert_date_numbers,
+    locate_sources,
     table_name,
+)
+from analysis.schema import (
+    COLUMNS,
+    DIRECT_IDENTIFIERS,
+    FLAG_COLUMNS,
+    MAX_LISTED,
+    NEED_ROWS,
+    Violation,
 )
 
 __all__ = [
@@ -67,11 +77,14 @@ __all__ = [
     "ORIGINS",
     "UNITS",
     "ColumnMap",
+    "PreparedTable",
     "TableMap",
     "apply_mapping",
     "chosen_sources",
     "compute_unit_conversion",
+    "describe_dataset_files",
     "load_mapping",
+    "summarise_uncollected",
 ]
 
 #: Units accepted per contract column, with the factor to the contract's unit (first).
@@ -391,23 +404,34 @@ def _as_text(column: pd.Series) -> pd.Series:
     return column.map(_cell_text).astype(object)
 
 
-def apply_mapping(raw: RawTable, mapping: TableMap | None, found: list[Violation]) -> contract._Table | None:
+@dataclass
+class PreparedTable:
+    """One table in the contract's text form, ready to be typed and validated by
+    :mod:`analysis.contract`: contract column names, every cell a ``str``."""
+
+    source: Source
+    text: pd.DataFrame  # contract columns (and extra columns) as the contract's text
+    shown: pd.DataFrame  # the same cells as their file holds them, for reports
+    rows: np.ndarray  # row number of each row, as their tool shows it
+    their: dict[str, str]  # contract column -> their column
+    reported: dict[str, np.ndarray]  # cells already reported (not to be reported again)
+
+
+def apply_mapping(raw: RawTable, mapping: TableMap | None, found: list[Violation]) -> PreparedTable | None:
     """Turn one table as read (:class:`~analysis.dataset_io.RawTable`) into the contract's
     typed table, applying its mapping (None: contract names, values as they are).
 
     Appends to ``found`` the mapping's data-dependent failures (their column not in the
-    file, a code with no mapping, a contract column left unmapped), the refused identifier
-    columns and every contract violation of the cells, placed in their file. Returns None
-    when identifiers were found (nothing else of the table is read).
+    file, a code with no mapping, a contract column left unmapped) and the refused
+    identifier columns, placed in their file. Returns the table in the contract's text
+    form (typed and validated by :mod:`analysis.contract`), or None when identifiers were
+    found (nothing else of the table is read).
     """
     source, file = raw.source, raw.source.table
     frame = raw.frame
     header = (raw.header_row,) if raw.header_row else ()
-    shell = contract._Table(file, pd.DataFrame(index=frame.index), pd.DataFrame(), raw.rows, {},
-                            source=source.path.name, sheet=source.sheet, row_label=source.row_label)
-
     def at_column(name: str, rule: str, rows: tuple = header, values: tuple = ()) -> Violation:
-        return Violation(shell.source, name, rows, rule, values, sheet=shell.sheet, row_label=shell.row_label)
+        return Violation(source.path.name, name, rows, rule, values, sheet=source.sheet, row_label=source.row_label)
 
     problems = []
     names = [str(c) for c in frame.columns]
@@ -461,11 +485,11 @@ def apply_mapping(raw: RawTable, mapping: TableMap | None, found: list[Violation
             if bad.any():
                 reported[spec.name] = bad
                 positions = np.flatnonzero(bad)
-                found.append(Violation(shell.source, spec.name, tuple(int(r) for r in raw.rows[positions]),
-                                       f"must be a date between {contract_date(0)} and {contract_date(1)}",
+                found.append(Violation(source.path.name, spec.name, tuple(int(r) for r in raw.rows[positions]),
+                                       f"must be a date between {DATE_RANGE[0]:%Y-%m-%d} and {DATE_RANGE[1]:%Y-%m-%d}",
                                        tuple(f"{_code_text(numbers.iloc[p])} {raw.date_origin[entry.source]}"
-                                             for p in positions[:contract.MAX_LISTED]),
-                                       sheet=shell.sheet, source_column=entry.source, row_label=shell.row_label))
+                                             for p in positions[:MAX_LISTED]),
+                                       sheet=source.sheet, source_column=entry.source, row_label=source.row_label))
         values, display, unmapped = _convert(column, entry, spec, raw, where, found)
         text[spec.name], shown[spec.name] = values, display
         if unmapped is not None:  # reported against mapping.yml; not again as an empty cell
@@ -475,18 +499,10 @@ def apply_mapping(raw: RawTable, mapping: TableMap | None, found: list[Violation
             continue
         text[name] = _as_text(frame[name])
         shown[name] = text[name]
-    if len(frame) == 0 and file in contract._NEED_ROWS:
-        found.append(Violation(shell.source, None, (), "must have at least one data row", sheet=shell.sheet))
-    shell.raw = pd.DataFrame(text, index=frame.index)
-    shell.shown = pd.DataFrame(shown, index=frame.index)
-    shell.their = their
-    return contract.type_table(shell, found, reported)
-
-
-def contract_date(which: int) -> str:
-    from analysis.dataset_io import DATE_RANGE
-
-    return DATE_RANGE[which].strftime("%Y-%m-%d")
+    if len(frame) == 0 and file in NEED_ROWS:
+        found.append(Violation(source.path.name, None, (), "must have at least one data row", sheet=source.sheet))
+    return PreparedTable(source, pd.DataFrame(text, index=frame.index), pd.DataFrame(shown, index=frame.index),
+                         raw.rows, their, reported)
 
 
 def _with_labels(shown: pd.Series, labels: dict[str, str]) -> pd.Series:
@@ -525,8 +541,8 @@ def _convert(column: pd.Series, entry: ColumnMap, spec, raw: RawTable, where: st
         if unmapped.any():
             for code in pd.unique(text[unmapped]):  # one report per code, with its rows
                 rows = raw.rows[np.flatnonzero((text == code).to_numpy())]
-                shown_rows = ", ".join(str(int(r)) for r in rows[:contract.MAX_LISTED])
-                more = f" and {len(rows) - contract.MAX_LISTED} more" if len(rows) > contract.MAX_LISTED else ""
+                shown_rows = ", ".join(str(int(r)) for r in rows[:MAX_LISTED])
+                more = f" and {len(rows) - MAX_LISTED} more" if len(rows) > MAX_LISTED else ""
                 label = f" (label {labels[code]!r})" if code in labels else ""
                 noun = raw.source.row_label + ("s" if len(rows) > 1 else "")
                 found.append(Violation(MAPPING_FILE, None, (entry.line,),
@@ -568,46 +584,44 @@ def summarise_uncollected(dataset) -> dict[str, list[str]]:
     return empty
 
 
-def compute_affected_results(uncollected: dict[str, list[str]]) -> pd.DataFrame:
-    """The results that depend on the given columns: the shipped synthetic cohort is
-    analysed twice, as it is and with those columns emptied, and every registry value that
-    changes (or can no longer be computed) is listed with its artefact.
+# ----------------------------------------------------------------------------- build hashing
+def describe_dataset_files(directory: Path, hash_file) -> tuple[dict[str, str], dict[str, int]]:
+    """What identifies each part of a dataset, for the book's cache keys: ``(hashes, sizes)``.
 
-    Measured, not declared: the list follows the analysis code as it is. Returns the
-    registry rows (``key``, ``artefact``, ``value`` on the full cohort, ``without``).
+    Each contract table (``subjects.csv``...) is one entry whatever holds it: its hash covers
+    the name and bytes of the file holding it, the sheet, and ``mapping.yml`` when there is
+    one; its size is that file's. Every other file of the folder (README, marker) is an entry
+    of its own. A table that cannot be located gets no entry (the dataset is then invalid
+    and the build stops before hashing matters). The plain layout of four contract CSV
+    files keeps each file's own hash, so existing caches stay valid.
+
+    Examples
+    --------
+    >>> from analysis.paths import TEST_DATASET
+    >>> from analysis.build import hash_file
+    >>> hashes, sizes = describe_dataset_files(TEST_DATASET, hash_file)
+    >>> sorted(hashes) == sorted(sizes) == ['README.md', 'adverse_events.csv', 'medications.csv',
+    ...                                     'subjects.csv', 'visits.csv']
+    True
+    >>> hashes["visits.csv"] == hash_file(TEST_DATASET / "visits.csv")
+    True
     """
-    import dataclasses
-
-    from analysis.contract import load_dataset
-    from analysis.paths import SYNTHETIC
-    from analysis.tables import compute_results
-
-    full = load_dataset(SYNTHETIC)
-    emptied = {}
-    for file, columns in uncollected.items():
-        frame = getattr(full, table_name(file)).copy()
-        for column in columns:
-            frame[column] = frame[column].where(pd.Series(False, index=frame.index))
-        emptied[table_name(file)] = frame
-    before = compute_results(full)[["key", "artefact", "value"]]
-    after = compute_results(dataclasses.replace(full, **emptied))[["key", "value"]].rename(
-        columns={"value": "without"})
-    both = before.merge(after, on="key", how="left")
-    same = (both["value"] == both["without"]) | (both["value"].isna() & both["without"].isna())
-    return both.loc[~same].reset_index(drop=True)
-
-
-def report_uncollected(dataset, affected: bool = True) -> list[str]:
-    """Lines of the report of what the contract needs that the data lack."""
-    uncollected = summarise_uncollected(dataset)
-    if not uncollected:
-        return ["every contract column holds data"]
-    lines = [f"not collected: {file}: {', '.join(columns)}" for file, columns in uncollected.items()]
-    if affected:
-        rows = compute_affected_results(uncollected)
-        lines.append(f"results that cannot be computed as published without them: {len(rows)} registry values")
-        for artefact, group in rows.groupby("artefact", sort=True):
-            keys = group["key"].tolist()
-            shown = ", ".join(keys[:3]) + (f" and {len(keys) - 3} more" if len(keys) > 3 else "")
-            lines.append(f"  {artefact}: {shown}")
-    return lines
+    directory = Path(directory)
+    if not directory.is_dir():
+        return {}, {}
+    mapping = directory / MAPPING_FILE
+    sources, _ = locate_sources(directory, chosen_sources(directory))
+    used = {s.path for s in sources.values()} | ({mapping} if mapping.is_file() else set())
+    others = [p for p in sorted(directory.iterdir()) if p.is_file() and p not in used]
+    hashes = {p.name: hash_file(p) for p in others}
+    sizes = {p.name: p.stat().st_size for p in others}
+    for file, source in sources.items():
+        sizes[file] = source.path.stat().st_size
+        if source.path.name == file and source.sheet is None and not mapping.is_file():
+            hashes[file] = hash_file(source.path)
+            continue
+        parts = [source.path.name, source.sheet or "", hash_file(source.path)]
+        if mapping.is_file():
+            parts.append(hash_file(mapping))
+        hashes[file] = hashlib.sha256("\n".join(parts).encode()).hexdigest()
+    return dict(sorted(hashes.items())), dict(sorted(sizes.items()))

@@ -31,8 +31,9 @@ check.
 """
 from __future__ import annotations
 
+import csv
 import datetime as dt
-import hashlib
+import io
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -40,7 +41,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from analysis.contract import FILES, Violation
+from analysis.schema import FILES, MAX_LISTED, Violation
 
 __all__ = [
     "DATE_RANGE",
@@ -48,7 +49,6 @@ __all__ = [
     "TABLES",
     "RawTable",
     "Source",
-    "describe_dataset_files",
     "locate_sources",
     "read_source",
     "table_name",
@@ -222,13 +222,114 @@ def locate_sources(directory: Path, chosen: dict[str, tuple[str | None, str | No
 
 
 # ----------------------------------------------------------------------------- reading
+# CSV (the contract's own format): structure checked byte by byte, vectorised.
+
+def _scan_records(raw: bytes):
+    """Split ``raw`` into CSV records without Python loops.
+
+    A comma or newline is structural when an even number of ``"`` precede it (RFC 4180
+    escapes a quote inside a quoted cell by doubling it, which keeps the parity).
+    Returns the line each record starts on, its number of fields, whether it is blank,
+    and whether the quotes are balanced.
+    """
+    buf = np.frombuffer(raw, dtype=np.uint8)
+    if b'"' in raw:
+        outside = (np.cumsum(buf == ord('"'), dtype=np.uint8) & 1) == 0
+        ends = np.flatnonzero((buf == ord("\n")) & outside)
+        commas = np.flatnonzero((buf == ord(",")) & outside)
+        balanced = bool(outside[-1])
+    else:
+        ends = np.flatnonzero(buf == ord("\n"))
+        commas = np.flatnonzero(buf == ord(","))
+        balanced = True
+    if len(buf) and (len(ends) == 0 or ends[-1] != len(buf) - 1):
+        ends = np.append(ends, len(buf))  # a last record without a (structural) newline
+    starts = np.concatenate(([0], ends[:-1] + 1)).astype(np.int64)
+    n_fields = np.searchsorted(commas, ends) - np.searchsorted(commas, starts) + 1
+    length = ends - starts
+    first = buf[np.minimum(starts, len(buf) - 1)] if len(buf) else np.zeros(0, np.uint8)
+    blank = (length == 0) | ((length == 1) & (first == ord("\r")))
+    if b'"' in raw:
+        line = np.searchsorted(np.flatnonzero(buf == ord("\n")), starts) + 1
+    else:
+        line = np.arange(1, len(starts) + 1)
+    return line, n_fields, blank, balanced
+
+
+def _utf8_violation(file: str, raw: bytes, err: UnicodeDecodeError) -> Violation:
+    offset = err.start
+    line = raw.count(b"\n", 0, offset) + 1
+    line_start = raw.rfind(b"\n", 0, offset) + 1
+    prefix = raw[line_start:offset].decode("utf-8", errors="replace")
+    field = len(next(csv.reader([prefix]), [""])) - 1 if prefix else 0
+    header = next(csv.reader([raw.split(b"\n", 1)[0].decode("utf-8", errors="replace")]))
+    column = header[field].strip("\ufeff\r") if line > 1 and field < len(header) else None
+    return Violation(
+        file, column, (line,),
+        f"file must be valid UTF-8: byte 0x{raw[offset]:02x} at byte offset {offset} "
+        "is not (re-save the file as UTF-8)",
+    )
+
+
+def read_csv_text(path: Path, file: str,
+                  found: list[Violation]) -> tuple[pd.DataFrame, np.ndarray, list[str]] | None:
+    """Read a CSV file as text: ``(frame, line of each row, header)``, or None (with the
+    structural violation appended to ``found``) when its rows cannot be trusted.
+
+    ``file`` is the name reports give the file. Every cell is a ``str`` (``""`` = empty);
+    blank lines are dropped; line numbers count as a text editor does (header = 1).
+    """
+    raw = path.read_bytes()
+    try:
+        raw.decode("utf-8")
+    except UnicodeDecodeError as err:
+        found.append(_utf8_violation(file, raw, err))
+        return None
+    if raw.startswith(b"\xef\xbb\xbf"):
+        raw = raw[3:]  # a UTF-8 byte-order mark is tolerated
+    if not raw.strip():
+        found.append(Violation(file, None, (1,), "file is empty: it needs a header row"))
+        return None
+
+    line, n_fields, blank, balanced = _scan_records(raw)
+    if not balanced:
+        found.append(Violation(file, None, (int(line[-1]),),
+                               'unbalanced quotes: a quote (") opened here is never closed'))
+        return None
+    header = next(csv.reader([raw.split(b"\n", 1)[0].decode("utf-8").rstrip("\r")]))
+    data_line, data_fields, data_blank = line[1:], n_fields[1:], blank[1:]
+    ragged = ~data_blank & (data_fields != len(header))
+    if ragged.any():
+        rows = tuple(int(x) for x in data_line[ragged])
+        got = tuple(f"{int(x)} fields" for x in data_fields[ragged][:MAX_LISTED])
+        found.append(Violation(file, None, rows,
+                               f"every row must have as many fields as the header "
+                               f"({len(header)})", got))
+        return None
+
+    try:
+        frame = pd.read_csv(io.BytesIO(raw), dtype=str, keep_default_na=False,
+                            na_filter=False, skip_blank_lines=False, encoding="utf-8")
+    except (pd.errors.ParserError, ValueError) as err:
+        found.append(Violation(file, None, (), f"is not a readable CSV file ({err})"))
+        return None
+    if len(frame) != len(data_line):
+        found.append(Violation(file, None, (),
+                               "is not a readable CSV file: quotes must follow RFC 4180 "
+                               '(a quote inside a quoted cell is written "")'))
+        return None
+    keep = ~data_blank
+    frame = frame.loc[keep].reset_index(drop=True)
+    frame.columns = header  # the names as written: pandas renames duplicates to X.1
+    lines = data_line[keep].astype(np.int64)
+    return frame, lines, header
+
+
 def read_source(source: Source, found: list[Violation]) -> RawTable | None:
     """Read one table from its file; None (with the reason in ``found``) if unreadable."""
-    from analysis import contract
-
     suffix = source.path.suffix.lower()
     if suffix == ".csv":
-        read = contract.read_csv_text(source.path, source.path.name, found)
+        read = read_csv_text(source.path, source.path.name, found)
         if read is None:
             return None
         frame, lines, _ = read
@@ -361,51 +462,6 @@ def _read_stat(source: Source) -> RawTable:
         if origin == "sas" and unit == "s":
             table.date_origin[name] = "seconds since 1960-01-01"
     return table
-
-
-# ----------------------------------------------------------------------------- build hashing
-def describe_dataset_files(directory: Path, hash_file) -> tuple[dict[str, str], dict[str, int]]:
-    """What identifies each part of a dataset, for the book's cache keys: ``(hashes, sizes)``.
-
-    Each contract table (``subjects.csv``...) is one entry whatever holds it: its hash covers
-    the name and bytes of the file holding it, the sheet, and ``mapping.yml`` when there is
-    one; its size is that file's. Every other file of the folder (README, marker) is an entry
-    of its own. A table that cannot be located gets no entry (the dataset is then invalid
-    and the build stops before hashing matters). The plain layout of four contract CSV
-    files keeps each file's own hash, so existing caches stay valid.
-
-    Examples
-    --------
-    >>> from analysis.paths import TEST_DATASET
-    >>> from analysis.build import hash_file
-    >>> hashes, sizes = describe_dataset_files(TEST_DATASET, hash_file)
-    >>> sorted(hashes) == sorted(sizes) == ['README.md', 'adverse_events.csv', 'medications.csv',
-    ...                                     'subjects.csv', 'visits.csv']
-    True
-    >>> hashes["visits.csv"] == hash_file(TEST_DATASET / "visits.csv")
-    True
-    """
-    from analysis.crosswalk import chosen_sources
-
-    directory = Path(directory)
-    if not directory.is_dir():
-        return {}, {}
-    mapping = directory / MAPPING_FILE
-    sources, _ = locate_sources(directory, chosen_sources(directory))
-    used = {s.path for s in sources.values()} | ({mapping} if mapping.is_file() else set())
-    others = [p for p in sorted(directory.iterdir()) if p.is_file() and p not in used]
-    hashes = {p.name: hash_file(p) for p in others}
-    sizes = {p.name: p.stat().st_size for p in others}
-    for file, source in sources.items():
-        sizes[file] = source.path.stat().st_size
-        if source.path.name == file and source.sheet is None and not mapping.is_file():
-            hashes[file] = hash_file(source.path)
-            continue
-        parts = [source.path.name, source.sheet or "", hash_file(source.path)]
-        if mapping.is_file():
-            parts.append(hash_file(mapping))
-        hashes[file] = hashlib.sha256("\n".join(parts).encode()).hexdigest()
-    return dict(sorted(hashes.items())), dict(sorted(sizes.items()))
 
 
 # ----------------------------------------------------------------------------- writing

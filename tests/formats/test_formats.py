@@ -20,7 +20,7 @@ from formats_support import WRITERS, contract_frames, registry
 from analysis import paths
 from analysis.build import describe_dataset, hash_file
 from analysis.contract import FILES
-from analysis.dataset_io import describe_dataset_files
+from analysis.crosswalk import describe_dataset_files
 
 
 @pytest.mark.parametrize("fmt", sorted(WRITERS))
