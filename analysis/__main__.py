@@ -7,6 +7,12 @@ validate [DIR]
     to :func:`analysis.paths.dataset_dir` (``$ANALYSIS_DATA_DIR``, else the synthetic
     cohort). Prints ``valid: DIR (N subjects, ...)`` and exits 0, or prints the report
     to stderr, prefixed ``invalid dataset DIR:``, and exits 2.
+import DIR --out OUT
+    Read a dataset in any supported format (``.csv``, ``.parquet``, ``.xlsx``, ``.sav``,
+    ``.dta``, ``.xpt``, ``.sas7bdat``, with an optional ``mapping.yml``), validate it and
+    write the contract's four CSV files into ``OUT`` (which must not exist, or be empty);
+    then report the contract columns the data lack and the results that depend on them.
+    Exit 0, or 2 for an invalid dataset (nothing is written).
 verify [DIR]
     Compute every result from the dataset, compare each published value with it, write
     ``_build/results/results.csv`` and ``reproduction.csv``, print the summary ending in
@@ -23,8 +29,10 @@ import sys
 from pathlib import Path
 
 from analysis.contract import DataContractError, load_dataset
+from analysis.crosswalk import summarise_uncollected
+from analysis.dataset_io import write_contract_csv
 from analysis.paths import dataset_dir
-from analysis.pipeline import run_verify
+from analysis.pipeline import report_uncollected, run_verify
 
 #: Exit status for a dataset that breaks the contract (argparse uses 2 for bad usage too).
 EXIT_INVALID = 2
@@ -46,6 +54,28 @@ def _cmd_validate(args: argparse.Namespace) -> int:
         f"{len(ds.adverse_events)} adverse events, "
         f"{len(ds.medications)} medication intervals)"
     )
+    for file, columns in summarise_uncollected(ds).items():  # what it costs: `import` says
+        print(f"not collected: {file}: {', '.join(columns)}")
+    return 0
+
+
+def _cmd_import(args: argparse.Namespace) -> int:
+    """Convert a dataset to the contract's four CSV files, and say what it lacks."""
+    directory = Path(args.directory).absolute()
+    out = Path(args.out).absolute()
+    if out.exists() and (not out.is_dir() or any(out.iterdir())):
+        print(f"import: {out} exists and is not an empty directory; choose a new one", file=sys.stderr)
+        return EXIT_INVALID
+    try:
+        ds = load_dataset(directory)
+    except DataContractError as err:
+        print(f"invalid dataset {directory}:\n{err}", file=sys.stderr)
+        return EXIT_INVALID
+    written = write_contract_csv(ds, out)
+    load_dataset(out)  # what was written is itself a valid dataset (raises otherwise)
+    print(f"imported: {directory} -> {out} ({', '.join(p.name for p in written)})")
+    for line in report_uncollected(ds):
+        print(line)
     return 0
 
 
@@ -71,6 +101,16 @@ def build_parser() -> argparse.ArgumentParser:
         help="dataset directory (default: $ANALYSIS_DATA_DIR, else data/synthetic)",
     )
     validate.set_defaults(func=_cmd_validate)
+
+    imported = commands.add_parser(
+        "import",
+        help="convert a dataset (SPSS, Stata, SAS, Excel, Parquet, CSV + mapping.yml) to the contract's CSV files",
+        description="Validate a dataset in any supported format and write the contract's four CSV files. "
+        "Exit status: 0 written, 2 invalid dataset or OUT not empty.",
+    )
+    imported.add_argument("directory", metavar="DIR", help="dataset directory")
+    imported.add_argument("--out", required=True, metavar="OUT", help="new directory for the four CSV files")
+    imported.set_defaults(func=_cmd_import)
 
     verify = commands.add_parser(
         "verify",

@@ -52,9 +52,10 @@ import numpy as np
 import pandas as pd
 
 from analysis import paths
+from analysis.contract import FILES
 
 OUT = paths.BUILD / "bench"
-CONTRACT_FILES = ("subjects.csv", "visits.csv", "adverse_events.csv", "medications.csv")
+CONTRACT_FILES = FILES  # the contract's tables, defined once in analysis.contract
 #: Targets (seconds) of the book benchmarks, by step id.
 BOOK_TARGETS = {"clean": 90.0, "nothing_changed": 10.0, "prose_edit": 15.0}
 #: Targets of the scale benchmark at 100,000 patients.

@@ -78,7 +78,8 @@ import pandas as pd
 import yaml
 
 from analysis import paths
-from analysis.contract import DataContractError, load_dataset
+from analysis.contract import FILES, DataContractError, load_dataset
+from analysis.crosswalk import describe_dataset_files
 from analysis.notebook import FRAGMENT, RUN_FILE
 from analysis.presentation import POPULATION_LABELS, format_value
 from analysis.results import read_results, results_frame, write_results
@@ -95,8 +96,8 @@ RUNS = paths.BUILD / "book-runs"
 REGISTRY_FILE = paths.RESULTS / "results.csv"
 #: Parameters the runner injects into every notebook (they must be in its parameters cell).
 INJECTED = ("data_dir", "dataset_files", "synthetic", "output_dir")
-#: Files of the dataset folder that are contract tables (the rest count for every run).
-CONTRACT_FILES = ("subjects.csv", "visits.csv", "adverse_events.csv", "medications.csv")
+#: The contract's tables, as run plans name them (the rest of the folder counts for every run).
+CONTRACT_FILES = FILES
 
 Log = Callable[[str], None]
 
@@ -343,12 +344,14 @@ def classify_dataset(directory: Path) -> tuple[bool, str]:
 
 
 def describe_dataset(directory: Path) -> DatasetInfo:
-    """Locate, classify and hash a dataset folder (top-level files; no validation)."""
+    """Locate, classify and hash a dataset folder (top-level files; no validation). Each
+    contract table is hashed under its logical name (``visits.csv``) whatever file holds
+    it (:func:`analysis.crosswalk.describe_dataset_files`)."""
     directory = Path(directory)
-    files = sorted(p for p in directory.iterdir() if p.is_file()) if directory.is_dir() else []
+    files, sizes = describe_dataset_files(directory, hash_file)
     synthetic, reason = classify_dataset(directory)
     return DatasetInfo(directory=directory, label=dataset_label(directory), synthetic=synthetic, reason=reason,
-                       files={p.name: hash_file(p) for p in files}, sizes={p.name: p.stat().st_size for p in files})
+                       files=files, sizes=sizes)
 
 
 def inspect_dataset(data_dir: str | os.PathLike | None = None) -> DatasetInfo:

@@ -55,76 +55,54 @@ Examples
 """
 from __future__ import annotations
 
-import csv
-import io
 import os
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Mapping
 
 import numpy as np
 import pandas as pd
 import pandera.pandas as pa
 from pandera.errors import SchemaErrors
 
+from analysis import crosswalk, dataset_io
+from analysis.schema import (
+    ARMS,
+    CMCLASSES,
+    COLUMNS,
+    DCSREAS_VALUES,
+    DIRECT_IDENTIFIERS,
+    FILES,
+    FLAG_COLUMNS,
+    MAX_LISTED,
+    NEED_ROWS,
+    STUDYIDS,
+    ColumnSpec,
+    Violation,
+)
+
 __all__ = [
-    "FILES",
-    "STUDYIDS",
     "ARMS",
-    "DCSREAS_VALUES",
     "CMCLASSES",
-    "DIRECT_IDENTIFIERS",
-    "ColumnSpec",
     "COLUMNS",
+    "DCSREAS_VALUES",
+    "DIRECT_IDENTIFIERS",
+    "FILES",
+    "FLAG_COLUMNS",
+    "MAX_LISTED",
     "SCHEMAS",
-    "Violation",
+    "STUDYIDS",
+    "ColumnSpec",
     "DataContractError",
     "Dataset",
+    "Violation",
     "load_dataset",
 ]
 
 # --------------------------------------------------------------------------------------
-# Controlled terminology
+# Terms, columns and the violation record live in analysis.schema (below the readers).
 # --------------------------------------------------------------------------------------
 
-#: The four files of a dataset, in the order they are checked and reported.
-FILES = ("subjects.csv", "visits.csv", "adverse_events.csv", "medications.csv")
-
-#: Trial registry numbers of the two core RCTs (paper, Introduction).
-STUDYIDS = ("ChiCTR-ONC-16008770", "ChiCTR-INR-17012462")
-#: Treatment groups: MSCs monotherapy, MSCs combined with IFN-gamma.
-ARMS = ("MSC", "MSC+IFNG")
-SEXES = ("F", "M")
-FLAGS = ("Y", "N")
-EOSSTT_VALUES = ("COMPLETED", "DISCONTINUED")
-#: Allowed reasons for discontinuation (CDISC DCSREAS wording).
-DCSREAS_VALUES = (
-    "LACK OF EFFICACY",
-    "ADVERSE EVENT",
-    "DEATH",
-    "WITHDRAWAL BY SUBJECT",
-    "LOST TO FOLLOW-UP",
-    "OTHER",
-)
-#: Drug classes of the medication table (paper, Table 4).
-CMCLASSES = ("csDMARD", "bDMARD", "tsDMARD", "NSAID", "PREDNISONE")
-#: Column names (compared case-insensitively) refused anywhere: direct identifiers.
-DIRECT_IDENTIFIERS = frozenset(
-    {
-        "NAME", "FIRSTNAME", "LASTNAME", "PATIENTNAME", "BRTHDTC", "BRTHDT", "DOB",
-        "DATEOFBIRTH", "PHONE", "TELEPHONE", "EMAIL", "ADDRESS", "IDNUM", "NATIONALID",
-        "MRN",
-    }
-)
-
-#: At most this many rows (and values) are written out per violation in a report.
-MAX_LISTED = 10
-
-# --------------------------------------------------------------------------------------
-# Column specifications
-# --------------------------------------------------------------------------------------
-
-_KINDS = ("string", "integer", "float", "date")
 # Text columns are declared ``object``, not ``str``: pandera checks ``str`` element by
 # element in Python (seconds per million rows), and read_csv(dtype=str) already
 # guarantees every non-missing cell is a str.
@@ -138,122 +116,6 @@ _NON_EMPTY_RULE = "must not be empty"
 _ISO_DATE = r"\d{4}-\d{2}-\d{2}"
 
 
-def _one_of(values) -> pa.Check:
-    return pa.Check.isin(list(values), error="must be one of " + ", ".join(values))
-
-
-def _between(low, high) -> pa.Check:
-    return pa.Check.in_range(low, high, error=f"must be between {low} and {high}")
-
-
-@dataclass(frozen=True)
-class ColumnSpec:
-    """One column of the contract.
-
-    Parameters
-    ----------
-    name : str
-        Column name (CDISC where one exists).
-    kind : {"string", "integer", "float", "date"}
-        Loaded as object ``str``, pandas nullable ``Int64``, ``float64`` or
-        ``datetime64[ns]``.
-    required : bool
-        True if every cell must be non-empty; False if an empty cell (missing / not
-        assessed) is allowed. The column itself must always be present.
-    checks : tuple of pandera.Check
-        Value checks on the typed column; each carries the rule text used in reports.
-    unique : bool
-        True if no two rows may share a value.
-
-    Examples
-    --------
-    >>> [spec.name for spec in COLUMNS["medications.csv"]]
-    ['USUBJID', 'CMCLASS', 'CMDECOD', 'CMSTDT', 'CMENDT']
-    >>> esr = next(spec for spec in COLUMNS["visits.csv"] if spec.name == "ESR")
-    >>> esr.kind, esr.required, [check.error for check in esr.checks]
-    ('float', False, ['must be > 0', 'must be <= 200'])
-    """
-
-    name: str
-    kind: str
-    required: bool = True
-    checks: tuple = ()
-    unique: bool = False
-
-    def __post_init__(self):
-        if self.kind not in _KINDS:
-            raise ValueError(f"ColumnSpec {self.name}: unknown kind {self.kind!r}")
-
-
-def _flag(name: str) -> ColumnSpec:
-    return ColumnSpec(name, "string", checks=(_one_of(FLAGS),))
-
-
-def _measure(name: str, kind: str, *checks: pa.Check) -> ColumnSpec:
-    return ColumnSpec(name, kind, required=False, checks=checks)
-
-
-_HAQ_ITEMS = ("HAQDRESS", "HAQARISE", "HAQEAT", "HAQWALK",
-              "HAQHYGN", "HAQREACH", "HAQGRIP", "HAQACTIV")
-
-#: The contract columns of each file, in the order of ``data/README.md``.
-COLUMNS: Mapping[str, tuple[ColumnSpec, ...]] = {
-    "subjects.csv": (
-        ColumnSpec("USUBJID", "string", unique=True),
-        ColumnSpec("STUDYID", "string", checks=(_one_of(STUDYIDS),)),
-        ColumnSpec("ARM", "string", checks=(_one_of(ARMS),)),
-        ColumnSpec("SEX", "string", checks=(_one_of(SEXES),)),
-        ColumnSpec("AGE", "integer", checks=(_between(18, 100),)),
-        ColumnSpec("RADURY", "float", checks=(pa.Check.ge(0, error="must be >= 0"),)),
-        _flag("RFFL"),
-        _flag("ACPAFL"),
-        _flag("HXCSDMRD"),
-        _flag("HXBDMRD"),
-        _flag("HXNSAID"),
-        _flag("HXPRED"),
-        ColumnSpec("TRTSDT", "date"),
-        _flag("LTEFL"),
-        ColumnSpec("EOSDT", "date"),
-        ColumnSpec("EOSSTT", "string", checks=(_one_of(EOSSTT_VALUES),)),
-        ColumnSpec("DCSREAS", "string", required=False, checks=(_one_of(DCSREAS_VALUES),)),
-    ),
-    "visits.csv": (
-        ColumnSpec("USUBJID", "string"),
-        ColumnSpec("AVISITN", "integer", checks=(pa.Check.ge(0, error="must be >= 0"),)),
-        ColumnSpec("ADT", "date"),
-        _measure("TJC28", "integer", _between(0, 28)),
-        _measure("SJC28", "integer", _between(0, 28)),
-        _measure("TJC68", "integer", _between(0, 68)),
-        _measure("SJC66", "integer", _between(0, 66)),
-        _measure("ESR", "float", pa.Check.gt(0, error="must be > 0"),
-                 pa.Check.le(200, error="must be <= 200")),
-        _measure("CRP", "float", pa.Check.ge(0, error="must be >= 0"),
-                 pa.Check.le(300, error="must be <= 300")),
-        _measure("PTGA", "float", _between(0, 100)),
-        _measure("PHGA", "float", _between(0, 100)),
-        _measure("PAIN", "float", _between(0, 100)),
-        *(_measure(item, "integer", _between(0, 3)) for item in _HAQ_ITEMS),
-    ),
-    "adverse_events.csv": (
-        ColumnSpec("USUBJID", "string"),
-        ColumnSpec("AESEQ", "integer", checks=(pa.Check.ge(1, error="must be >= 1"),)),
-        ColumnSpec("AETERM", "string"),
-        ColumnSpec("AEDECOD", "string"),
-        _flag("AESER"),
-        ColumnSpec("AESTDT", "date"),
-        ColumnSpec("AEENDT", "date", required=False),
-    ),
-    "medications.csv": (
-        ColumnSpec("USUBJID", "string"),
-        ColumnSpec("CMCLASS", "string", checks=(_one_of(CMCLASSES),)),
-        ColumnSpec("CMDECOD", "string", required=False),
-        ColumnSpec("CMSTDT", "date"),
-        ColumnSpec("CMENDT", "date", required=False),
-    ),
-}
-
-#: Files that must contain at least one data row (the others may be header-only).
-_NEED_ROWS = ("subjects.csv", "visits.csv")
 
 
 def _typed_schema(file: str) -> pa.DataFrameSchema:
@@ -322,59 +184,6 @@ _PARSERS: dict[str, Callable[[pd.Series], tuple[pd.Series, pd.Series]]] = {
 # --------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Violation:
-    """One broken rule, with every place it is broken.
-
-    Parameters
-    ----------
-    file : str
-        File name, e.g. ``"visits.csv"`` (or the directory, if that is what is wrong).
-    column : str or None
-        Column the rule is about; None for whole-file and whole-row problems.
-    rows : tuple of int
-        CSV **line numbers** where the rule is broken: the header is line 1, the first
-        data row is line 2. Empty when no line applies (e.g. a missing file).
-    rule : str
-        The rule, phrased as what the value must be (e.g. ``"must be > 0"``).
-    values : tuple of str
-        What was found, for the first rows (at most :data:`MAX_LISTED`), aligned with
-        ``rows``: the cell as written in the file, or ``NAME value`` pairs for a rule
-        over several columns; may be empty.
-
-    Examples
-    --------
-    >>> print(Violation("visits.csv", "ESR", (5,), "must be > 0", ("0",)))
-    visits.csv: column ESR, line 5: must be > 0 (got 0)
-    >>> print(Violation("visits.csv", "CRP", tuple(range(2, 15)), "must be >= 0"))
-    visits.csv: column CRP, lines 2, 3, 4, 5, 6, 7, 8, 9, 10, 11 and 3 more: must be >= 0
-    >>> print(Violation("medications.csv", None, (), "file is missing"))
-    medications.csv: file is missing
-    """
-
-    file: str
-    column: str | None
-    rows: tuple[int, ...]
-    rule: str
-    values: tuple[str, ...] = ()
-
-    def __str__(self) -> str:
-        where = self.file
-        if self.column is not None:
-            where += f": column {self.column}"
-        if self.rows:
-            shown = ", ".join(str(r) for r in self.rows[:MAX_LISTED])
-            more = len(self.rows) - MAX_LISTED
-            if more > 0:
-                shown += f" and {more} more"
-            where += f", line {shown}" if len(self.rows) == 1 else f", lines {shown}"
-        text = f"{where}: {self.rule}"
-        if self.values:
-            sep = "; " if any(", " in v for v in self.values) else ", "
-            text += f" (got {sep.join(self.values[:MAX_LISTED])})"
-        return text
-
-
 class DataContractError(ValueError):
     """A dataset breaks the data contract.
 
@@ -434,67 +243,31 @@ class Dataset:
 
 @dataclass
 class _Table:
-    """One file after reading: raw text, typed values and the line of each row."""
+    """One table after reading: raw text, typed values and the place of each row."""
 
-    file: str
-    raw: pd.DataFrame  # every cell a str ("" = empty)
+    file: str  # the contract's file name (e.g. "visits.csv")
+    raw: pd.DataFrame  # every cell a str ("" = empty), contract column names
     typed: pd.DataFrame  # contract columns converted; unparseable cells are NA
-    lines: np.ndarray  # CSV line number of each row
+    lines: np.ndarray  # row number as the file's tool shows it (CSV: line)
     kinds: dict[str, str]
+    source: str | None = None  # the file holding it, when not ``file`` (e.g. "trial.sav")
+    sheet: str | None = None
+    row_label: str = "line"
+    their: dict[str, str] = field(default_factory=dict)  # contract column -> name in the file
+    shown: pd.DataFrame | None = None  # values as written in the file, for reports
 
     def has(self, *columns: str) -> bool:
         return all(c in self.typed.columns for c in columns)
 
-
-def _scan_records(raw: bytes):
-    """Split ``raw`` into CSV records without Python loops.
-
-    A comma or newline is structural when an even number of ``"`` precede it (RFC 4180
-    escapes a quote inside a quoted cell by doubling it, which keeps the parity).
-    Returns the line each record starts on, its number of fields, whether it is blank,
-    and whether the quotes are balanced.
-    """
-    buf = np.frombuffer(raw, dtype=np.uint8)
-    if b'"' in raw:
-        outside = (np.cumsum(buf == ord('"'), dtype=np.uint8) & 1) == 0
-        ends = np.flatnonzero((buf == ord("\n")) & outside)
-        commas = np.flatnonzero((buf == ord(",")) & outside)
-        balanced = bool(outside[-1])
-    else:
-        ends = np.flatnonzero(buf == ord("\n"))
-        commas = np.flatnonzero(buf == ord(","))
-        balanced = True
-    if len(buf) and (len(ends) == 0 or ends[-1] != len(buf) - 1):
-        ends = np.append(ends, len(buf))  # a last record without a (structural) newline
-    starts = np.concatenate(([0], ends[:-1] + 1)).astype(np.int64)
-    n_fields = np.searchsorted(commas, ends) - np.searchsorted(commas, starts) + 1
-    length = ends - starts
-    first = buf[np.minimum(starts, len(buf) - 1)] if len(buf) else np.zeros(0, np.uint8)
-    blank = (length == 0) | ((length == 1) & (first == ord("\r")))
-    if b'"' in raw:
-        line = np.searchsorted(np.flatnonzero(buf == ord("\n")), starts) + 1
-    else:
-        line = np.arange(1, len(starts) + 1)
-    return line, n_fields, blank, balanced
-
-
-def _utf8_violation(file: str, raw: bytes, err: UnicodeDecodeError) -> Violation:
-    offset = err.start
-    line = raw.count(b"\n", 0, offset) + 1
-    line_start = raw.rfind(b"\n", 0, offset) + 1
-    prefix = raw[line_start:offset].decode("utf-8", errors="replace")
-    field = len(next(csv.reader([prefix]), [""])) - 1 if prefix else 0
-    header = next(csv.reader([raw.split(b"\n", 1)[0].decode("utf-8", errors="replace")]))
-    column = header[field].strip("\ufeff\r") if line > 1 and field < len(header) else None
-    return Violation(
-        file, column, (line,),
-        f"file must be valid UTF-8: byte 0x{raw[offset]:02x} at byte offset {offset} "
-        "is not (re-save the file as UTF-8)",
-    )
+    def violation(self, column: str | None, rows: tuple[int, ...], rule: str,
+                  values: tuple[str, ...] = ()) -> Violation:
+        """A :class:`Violation` placed in this table's own file (sheet, their column name)."""
+        return Violation(self.source or self.file, column, rows, rule, values, sheet=self.sheet,
+                         source_column=self.their.get(column), row_label=self.row_label)
 
 
 def _read_table(directory: Path, file: str, found: list[Violation]) -> _Table | None:
-    """Read one file as text and convert it; append structural violations to ``found``.
+    """Read one contract CSV file as text and convert it; append violations to ``found``.
 
     Returns None when the file cannot be read reliably (then nothing more is checked).
     """
@@ -502,58 +275,28 @@ def _read_table(directory: Path, file: str, found: list[Violation]) -> _Table | 
     if not path.is_file():
         found.append(Violation(file, None, (), "file is missing"))
         return None
-    raw = path.read_bytes()
-    try:
-        raw.decode("utf-8")
-    except UnicodeDecodeError as err:
-        found.append(_utf8_violation(file, raw, err))
+    read = dataset_io.read_csv_text(path, file, found)
+    if read is None:
         return None
-    if raw.startswith(b"\xef\xbb\xbf"):
-        raw = raw[3:]  # a UTF-8 byte-order mark is tolerated
-    if not raw.strip():
-        found.append(Violation(file, None, (1,), "file is empty: it needs a header row"))
-        return None
-
-    line, n_fields, blank, balanced = _scan_records(raw)
-    if not balanced:
-        found.append(Violation(file, None, (int(line[-1]),),
-                               'unbalanced quotes: a quote (") opened here is never closed'))
-        return None
-    header = next(csv.reader([raw.split(b"\n", 1)[0].decode("utf-8").rstrip("\r")]))
-    data_line, data_fields, data_blank = line[1:], n_fields[1:], blank[1:]
-    ragged = ~data_blank & (data_fields != len(header))
-    if ragged.any():
-        rows = tuple(int(x) for x in data_line[ragged])
-        got = tuple(f"{int(x)} fields" for x in data_fields[ragged][:MAX_LISTED])
-        found.append(Violation(file, None, rows,
-                               f"every row must have as many fields as the header "
-                               f"({len(header)})", got))
-        return None
-
-    try:
-        frame = pd.read_csv(io.BytesIO(raw), dtype=str, keep_default_na=False,
-                            na_filter=False, skip_blank_lines=False, encoding="utf-8")
-    except (pd.errors.ParserError, ValueError) as err:
-        found.append(Violation(file, None, (), f"is not a readable CSV file ({err})"))
-        return None
-    if len(frame) != len(data_line):
-        found.append(Violation(file, None, (),
-                               "is not a readable CSV file: quotes must follow RFC 4180 "
-                               '(a quote inside a quoted cell is written "")'))
-        return None
-    keep = ~data_blank
-    frame = frame.loc[keep].reset_index(drop=True)
-    frame.columns = header  # the names as written: pandas renames duplicates to X.1
-    lines = data_line[keep].astype(np.int64)
-
+    frame, lines, header = read
     _check_header(file, header, found)
-    if len(frame) == 0 and file in _NEED_ROWS:
+    if len(frame) == 0 and file in NEED_ROWS:
         found.append(Violation(file, None, (), "must have at least one data row"))
     # Duplicate names cannot be told apart below: keep the first of each.
     frame = frame.loc[:, ~frame.columns.duplicated()]
+    return type_table(_Table(file, frame, pd.DataFrame(index=frame.index), lines, {}), found)
 
-    kinds = {spec.name: spec.kind for spec in COLUMNS[file] if spec.name in frame.columns}
-    table = _Table(file, frame, pd.DataFrame(index=frame.index), lines, kinds)
+
+def type_table(table: _Table, found: list[Violation],
+               reported: Mapping[str, np.ndarray] | None = None) -> _Table:
+    """Parse the text cells of ``table.raw`` into ``table.typed`` (contract columns typed,
+    extra columns kept as text), appending empty-cell and parse violations to ``found``.
+
+    ``reported`` maps a column to a boolean mask of cells already reported by the reader
+    (e.g. a SAS date out of range): they are missing in the typed frame, not reported again.
+    """
+    frame, file = table.raw, table.file
+    table.kinds = {spec.name: spec.kind for spec in COLUMNS[file] if spec.name in frame.columns}
     typed = {}
     for spec in COLUMNS[file]:
         if spec.name not in frame.columns:
@@ -561,6 +304,11 @@ def _read_table(directory: Path, file: str, found: list[Violation]) -> _Table | 
         text = frame[spec.name]
         typed[spec.name], parsed = _PARSERS[spec.kind](text)
         empty = (text == "").to_numpy()
+        if reported is not None and spec.name in reported:
+            done = np.asarray(reported[spec.name], dtype=bool)
+            typed[spec.name] = typed[spec.name].mask(done)
+            empty &= ~done
+            parsed = parsed | done
         if spec.required:
             found += _flagged(table, pd.Series(empty), spec.name, _NON_EMPTY_RULE)
         if spec.kind != "string":
@@ -572,6 +320,15 @@ def _read_table(directory: Path, file: str, found: list[Violation]) -> _Table | 
             typed[name] = frame[name].mask(frame[name] == "")
     table.typed = pd.DataFrame(typed, index=frame.index)
     return table
+
+
+def _prepared_table(prepared: crosswalk.PreparedTable, found: list[Violation]) -> _Table:
+    """A table read from another format and crosswalked, typed like a CSV table."""
+    source = prepared.source
+    table = _Table(source.table, prepared.text, pd.DataFrame(index=prepared.text.index), prepared.rows, {},
+                   source=source.path.name, sheet=source.sheet, row_label=source.row_label,
+                   their=prepared.their, shown=prepared.shown)
+    return type_table(table, found, prepared.reported)
 
 
 def _check_header(file: str, header: list[str], found: list[Violation]) -> None:
@@ -603,7 +360,8 @@ _CHECK_NAMES = {"field_uniqueness": "must be unique"}
 
 
 def _render(table: _Table, column: str, positions: np.ndarray, quote: bool) -> tuple:
-    text = table.raw[column].to_numpy()[positions[:MAX_LISTED]]
+    source = table.raw if table.shown is None else table.shown
+    text = source[column].to_numpy()[positions[:MAX_LISTED]]
     return tuple(repr(v) if quote else str(v) for v in text)
 
 
@@ -621,15 +379,14 @@ def _pandera_violations(table: _Table) -> list[Violation]:
     # Failures without a row (e.g. a wrong dtype) should not happen after parsing; if
     # one does, it is still reported rather than dropped.
     for row in cases[cases["index"].isna()].itertuples():
-        found.append(Violation(table.file, row.column, (), str(row.check),
-                               (str(row.failure_case),)))
+        found.append(table.violation(row.column, (), str(row.check), (str(row.failure_case),)))
     cases = cases[cases["index"].notna()]
     for (column, check), group in cases.groupby(["column", "check"], sort=False):
         positions = np.unique(group["index"].astype(np.int64).to_numpy())
         rule = _CHECK_NAMES.get(check, check)
         values = _render(table, column, positions, table.kinds.get(column) == "string")
         rows = tuple(int(x) for x in table.lines[positions])
-        found.append(Violation(table.file, column, rows, rule, values))
+        found.append(table.violation(column, rows, rule, values))
     return found
 
 
@@ -646,7 +403,7 @@ def _flagged(table: _Table, mask: pd.Series, column: str, rule: str,
         return []
     rows = tuple(int(x) for x in table.lines[positions])
     values = show(positions[:MAX_LISTED]) if show is not None else ()
-    return [Violation(table.file, column, rows, rule, values)]
+    return [table.violation(column, rows, rule, values)]
 
 
 def _pairs(*columns: tuple[str, pd.Series]) -> Callable[[np.ndarray], tuple]:
@@ -833,10 +590,23 @@ def load_dataset(directory: str | os.PathLike) -> Dataset:
         what = "is not a directory" if directory.exists() else "dataset directory does not exist"
         raise DataContractError([Violation(str(directory), None, (), what)], directory)
 
-    found: list[Violation] = []
+    mapping, found = crosswalk.load_mapping(directory)
+    if mapping == {} and found:  # mapping.yml unreadable: the tables cannot be interpreted
+        raise DataContractError(found, directory)
+    sources, problems = dataset_io.locate_sources(directory, crosswalk.chosen_sources(directory))
+    found += problems
     tables: dict[str, _Table] = {}
     for file in FILES:
-        table = _read_table(directory, file, found)
+        source = sources.get(file)
+        table_map = (mapping or {}).get(file)
+        if source is None:
+            continue
+        if source.path.name == file and source.sheet is None and table_map is None:
+            table = _read_table(directory, file, found)  # the contract's own layout
+        else:
+            raw = dataset_io.read_source(source, found)
+            prepared = None if raw is None else crosswalk.apply_mapping(raw, table_map, found)
+            table = None if prepared is None else _prepared_table(prepared, found)
         if table is not None:
             tables[file] = table
             found += _pandera_violations(table)
@@ -844,7 +614,11 @@ def load_dataset(directory: str | os.PathLike) -> Dataset:
     found += _cross_file_rules(tables)
     if found:
         order = {file: i for i, file in enumerate(FILES)}
-        found.sort(key=lambda v: (order.get(v.file, -1), v.rows[:1] or (0,)))
+        for i, file in enumerate(FILES):
+            if file in sources:
+                order.setdefault(sources[file].path.name, i)
+                order[(sources[file].path.name, sources[file].sheet)] = i
+        found.sort(key=lambda v: (order.get((v.file, v.sheet), order.get(v.file, -1)), v.rows[:1] or (0,)))
         raise DataContractError(found, directory)
     return Dataset(
         directory=directory,

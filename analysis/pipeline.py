@@ -1,11 +1,16 @@
 """Dataset in, results registry and reproduction report out: what ``make verify`` runs."""
 from __future__ import annotations
 
+import dataclasses
 import sys
 from pathlib import Path
 
+import pandas as pd
+
 from analysis import paths
 from analysis.contract import DataContractError, load_dataset
+from analysis.crosswalk import summarise_uncollected
+from analysis.dataset_io import table_name
 from analysis.ensemble.report import load_ensemble, registry_ensemble
 from analysis.published import load_published
 from analysis.reports import compute_report_results
@@ -50,3 +55,42 @@ def run_verify(data_dir: str | Path | None = None, results_dir: Path = paths.RES
     print(summarise_reproduction(reproduction))
     bad = reproduction["status"].isin(["mismatch", "missing"]).any()
     return 1 if bad else 0
+
+
+def compute_affected_results(uncollected: dict[str, list[str]]) -> pd.DataFrame:
+    """The results that depend on the given columns: the shipped synthetic cohort is
+    analysed twice, as it is and with those columns emptied, and every registry value that
+    changes (or can no longer be computed) is listed with its artefact.
+
+    Measured, not declared: the list follows the analysis code as it is. Returns the
+    registry rows (``key``, ``artefact``, ``value`` on the full cohort, ``without``).
+    """
+    full = load_dataset(paths.SYNTHETIC)
+    emptied = {}
+    for file, columns in uncollected.items():
+        frame = getattr(full, table_name(file)).copy()
+        for column in columns:
+            frame[column] = frame[column].where(pd.Series(False, index=frame.index))
+        emptied[table_name(file)] = frame
+    before = compute_results(full)[["key", "artefact", "value"]]
+    after = compute_results(dataclasses.replace(full, **emptied))[["key", "value"]].rename(
+        columns={"value": "without"})
+    both = before.merge(after, on="key", how="left")
+    same = (both["value"] == both["without"]) | (both["value"].isna() & both["without"].isna())
+    return both.loc[~same].reset_index(drop=True)
+
+
+def report_uncollected(dataset, affected: bool = True) -> list[str]:
+    """Lines of the report of what the contract needs that the data lack."""
+    uncollected = summarise_uncollected(dataset)
+    if not uncollected:
+        return ["every contract column holds data"]
+    lines = [f"not collected: {file}: {', '.join(columns)}" for file, columns in uncollected.items()]
+    if affected:
+        rows = compute_affected_results(uncollected)
+        lines.append(f"results that cannot be computed as published without them: {len(rows)} registry values")
+        for artefact, group in rows.groupby("artefact", sort=True):
+            keys = group["key"].tolist()
+            shown = ", ".join(keys[:3]) + (f" and {len(keys) - 3} more" if len(keys) > 3 else "")
+            lines.append(f"  {artefact}: {shown}")
+    return lines

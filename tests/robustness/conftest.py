@@ -13,8 +13,7 @@ import pytest
 from robustness_support import MakeResult, make_copy, published_state, run_make
 
 from analysis import paths
-
-CONTRACT_FILES = ("subjects.csv", "visits.csv", "adverse_events.csv", "medications.csv")
+from analysis.contract import FILES as CONTRACT_FILES
 
 
 @dataclass

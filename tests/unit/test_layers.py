@@ -17,7 +17,8 @@ from analysis import build, paths
 #: statistics modules that write registry rows, so it sits with the data layer; `notebook` (what
 #: notebooks call) writes fragments and reads the dataset, below the reports.
 LAYERS = [
-    ("data", ["analysis", "analysis.paths", "analysis.contract", "analysis.published", "analysis.results"]),
+    ("data", ["analysis", "analysis.paths", "analysis.schema", "analysis.dataset_io", "analysis.crosswalk",
+              "analysis.contract", "analysis.published", "analysis.results"]),
     ("derivations", ["analysis.endpoints", "analysis.populations", "analysis.derived"]),
     ("statistics per artefact", ["analysis.safety", "analysis.efficacy", "analysis.baseline", "analysis.medications",
                                  "analysis.disposition", "analysis.durability", "analysis.clusters",
