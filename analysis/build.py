@@ -67,6 +67,7 @@ from typing import Callable
 import pandas as pd
 
 from analysis import paths
+from analysis.export import companion_files
 from analysis.reports import published_version
 from analysis.results import RESULT_COLUMNS, format_full, read_results, results_frame, write_results
 
@@ -489,7 +490,9 @@ def execute_run(record: RunRecord, dataset: DatasetInfo) -> RunRecord:
     nb.metadata.get("papermill", {}).pop("output_path", None)
     nb.metadata.get("papermill", {}).get("parameters", {}).pop("data_dir", None)
     nbformat.write(nb, record.notebook_out)
-    missing = [name for name in (FRAGMENT, *record.run.artefacts.values()) if not (record.output_dir / name).is_file()]
+    # every artefact with its submission files (analysis.export.companion_files)
+    written = [FRAGMENT, *(name for artefact in record.run.artefacts.values() for name in companion_files(artefact))]
+    missing = [name for name in written if not (record.output_dir / name).is_file()]
     if missing:
         raise NotebookRunError(f"notebook run {record.run.id!r} finished without writing {missing} "
                                f"to its output folder {record.output_dir}")
