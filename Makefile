@@ -19,6 +19,13 @@ export PATH := $(CURDIR)/$(BIN):$(PATH)
 # Reproducible outputs: no stray hash seeds, no user matplotlib config.
 export PYTHONHASHSEED := 0
 export MPLBACKEND := Agg
+# The date the outputs print (the PDFs' title block, the Word and JATS files, the zip's members)
+# is the last commit's, not the build's: two builds of one commit are the same (Sphinx, TeX Live,
+# pandoc and analysis.submission read SOURCE_DATE_EPOCH). Outside a git checkout it stays unset.
+SOURCE_DATE_EPOCH ?= $(shell git log -1 --format=%ct 2>/dev/null)
+ifneq ($(SOURCE_DATE_EPOCH),)
+export SOURCE_DATE_EPOCH
+endif
 
 .PHONY: help setup book test verify data lock clean pdf system-deps bench
 
@@ -45,9 +52,9 @@ book: $(STAMP) ## Build the book (HTML in _build/html) from DATA_DIR
 test: $(STAMP) system-deps ## Run the whole test suite
 	$(BIN)/python -m pytest
 
-pdf: $(STAMP) system-deps ## Build the book as a PDF (_build/latex/paper.pdf) from DATA_DIR
+pdf: $(STAMP) system-deps ## Build the article and its supplement as PDFs (_build/latex/) from DATA_DIR
 	jupyter-book build book/ --builder pdflatex -W
-	@echo "PDF: _build/latex/paper.pdf"
+	@echo "PDF: _build/latex/paper.pdf (article), _build/latex/supplement.pdf (supplement)"
 
 # Debian packages that `make pdf` (xelatex, latexmk, the FreeFont faces Sphinx sets for xelatex)
 # and the PDF and browser tests (pdftotext, headless Chromium at /usr/bin/chromium) need. Their

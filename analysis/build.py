@@ -690,9 +690,10 @@ def _md_cell(text: str) -> str:
 
 def render_reproducibility_page(records: list[RunRecord], dataset: DatasetInfo) -> str:
     """The generated appendix: dataset hashes, code version, packages, the run plan with
-    each run's parameters and run time, and where every table and figure comes from.
-    Deterministic for unchanged inputs (no build timestamp), so an unchanged build does not
-    re-read it."""
+    each run's parameters, and where every table and figure comes from.
+    Deterministic for unchanged inputs (no build timestamp, no run time: these stay in the run
+    cache's ``meta.json``), so an unchanged build does not re-read it and two clean builds of one
+    commit print the same page (the PDF, Word and JATS outputs are compared byte for byte)."""
     commit = _git("rev-parse", "HEAD") or "unknown (not a git checkout)"
     dirty = _git("status", "--porcelain", "--untracked-files=no")
     lines = [
@@ -723,10 +724,11 @@ def render_reproducibility_page(records: list[RunRecord], dataset: DatasetInfo) 
         "## Run plan",
         "",
         "Every page under *Results* is a notebook executed by papermill with these parameters "
-        "(`book/runplan.yml`). A run is repeated only when its cache key changes.",
+        "(`book/runplan.yml`). A run is repeated only when its cache key changes; its run time and "
+        "start are recorded in `_build/book-runs/<run>/<cache key>/meta.json`.",
         "",
-        "| run | notebook | parameters | dataset inputs | cache key | run time (s) | executed at (UTC) |",
-        "| --- | --- | --- | --- | --- | ---: | --- |",
+        "| run | notebook | parameters | dataset inputs | cache key |",
+        "| --- | --- | --- | --- | --- |",
     ]
     for record in records:
         params = {k: (dataset.public_label if k == "data_dir" else v)
@@ -734,8 +736,7 @@ def render_reproducibility_page(records: list[RunRecord], dataset: DatasetInfo) 
         params_text = ", ".join(f"`{k}={v!r}`" for k, v in sorted(params.items()))
         lines.append(f"| {{doc}}`{record.run.id} <{record.run.page.removeprefix('generated/')}>` | "
                      f"`{record.run.notebook.relative_to(paths.ROOT).as_posix()}` | {_md_cell(params_text)} | "
-                     f"{', '.join(record.run.inputs)} | `{record.key}` | {record.meta.get('seconds', '')} | "
-                     f"{record.meta.get('executed_at', '')} |")
+                     f"{', '.join(record.run.inputs)} | `{record.key}` |")
     lines += ["", "## Where each table and figure comes from", "",
               "| artefact | run | notebook | output file |", "| --- | --- | --- | --- |"]
     for record in records:
