@@ -27,7 +27,7 @@ ifneq ($(SOURCE_DATE_EPOCH),)
 export SOURCE_DATE_EPOCH
 endif
 
-.PHONY: help setup book test verify data lock clean pdf system-deps bench
+.PHONY: help setup book test verify data lock clean pdf docx jats submission system-deps bench
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -55,6 +55,15 @@ test: $(STAMP) system-deps ## Run the whole test suite
 pdf: $(STAMP) system-deps ## Build the article and its supplement as PDFs (_build/latex/) from DATA_DIR
 	jupyter-book build book/ --builder pdflatex -W
 	@echo "PDF: _build/latex/paper.pdf (article), _build/latex/supplement.pdf (supplement)"
+
+docx: book ## Word manuscripts of the article and the supplement (_build/docx/) from the built book
+	$(BIN)/python -m analysis.submission docx
+
+jats: book ## The article as JATS Archiving 1.3 XML (_build/jats/paper.xml) from the built book
+	$(BIN)/python -m analysis.submission jats
+
+submission: pdf docx jats ## One zip for the journal (_build/submission/): manuscripts, supplement, figures, tables, manifest
+	$(BIN)/python -m analysis.submission bundle
 
 # Debian packages that `make pdf` (xelatex, latexmk, the FreeFont faces Sphinx sets for xelatex)
 # and the PDF and browser tests (pdftotext, headless Chromium at /usr/bin/chromium) need. Their

@@ -57,7 +57,7 @@ def copy_repository(target: Path) -> Path:
     target.mkdir(parents=True)
     for name in ("analysis", "book"):
         shutil.copytree(paths.ROOT / name, target / name, ignore=_IGNORE, symlinks=True)
-    for name in ("_config.yml", "_toc.yml", "requirements.lock", "requirements.in"):
+    for name in ("_config.yml", "_toc.yml", "requirements.lock", "requirements.in", "README.md"):
         shutil.copy2(paths.ROOT / name, target / name)
     shutil.copytree(paths.DATA, target / "data", ignore=_IGNORE)
     shutil.copytree(paths.TEST_DATASET, target / "tests" / "data" / "minimal")

@@ -18,20 +18,21 @@ from __future__ import annotations
 import copy
 import re
 import subprocess
-import unicodedata
 from dataclasses import replace
+from datetime import UTC
 from functools import cache
 from pathlib import Path
 
 import nbformat
 import pytest
 import yaml
+from book_build_support import DATASETS
 from bs4 import BeautifulSoup
 from docutils.nodes import make_id
+from pdf_build_support import normalise
 from PIL import Image
 
 from analysis import build as runner
-from book_build_support import DATASETS
 
 pytestmark = pytest.mark.slow
 
@@ -43,18 +44,6 @@ TOKEN = re.compile(r"(?<!`)\{(?P<role>[\w:-]+)\}`(?P<target>[^`]*)`|\$[^$\n]+\$"
 MARKDOWN_LINK = re.compile(r"\[([^\]]*)\]\([^)]*\)")
 #: The running foot of a page: its number (arabic or roman) before or after a chapter or section.
 FOOT = re.compile(r"(\d+|[ivxlc]+)( .*)?|.* (\d+|[ivxlc]+)")
-
-
-def normalise(text: str) -> str:
-    """Letters, digits and ``. < > %`` of ``text`` (NFKC: ligatures and ``…`` unfolded).
-
-    Examples
-    --------
-    >>> normalise("per 100 patient-\\nyears: 2.47 (p < 0.001) – “ﬁne”…")
-    'per100patientyears2.47p<0.001fine...'
-    """
-    text = unicodedata.normalize("NFKC", text)
-    return "".join(ch for ch in text if ch.isalnum() or ch in ".<>%")
 
 
 def numbers(text: str) -> list[str]:
@@ -239,13 +228,13 @@ def test_date_printed_is_the_commit_date(pdf):
     """Test 6a: the title block prints the date of the last commit (``SOURCE_DATE_EPOCH``, as
     the Makefile sets it), not the day of the build, so two builds of one commit agree; the
     PDF's own creation date is that date too."""
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     from book_build_support import commit_epoch
 
     epoch = commit_epoch()
     assert epoch, "the tests run in a git checkout"
-    date = datetime.fromtimestamp(int(epoch), tz=timezone.utc)
+    date = datetime.fromtimestamp(int(epoch), tz=UTC)
     for document in pdf.documents.values():
         assert date.strftime("%b %d, %Y") in document.text("-f", "1", "-l", "1"), document.stem
         info = subprocess.run(["pdfinfo", "-isodates", str(document.pdf)], check=True, capture_output=True,
