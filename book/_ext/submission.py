@@ -45,7 +45,7 @@ ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:  # the repository's `analysis` package, whatever the working directory
     sys.path.insert(0, str(ROOT))
 
-from analysis.contract import STUDYIDS  # noqa: E402
+from analysis.contract import STUDYIDS
 
 logger = logging.getLogger(__name__)
 
