@@ -11,7 +11,8 @@ article's metadata and text):
 * ``figures/``: each figure of the article as vector PDF, 600 dpi PNG and TIFF;
 * ``tables/``: each table of the article as CSV and XLSX; ``supplementary/`` the same for the
   supplement's tables;
-* ``README-reproducibility.md``: the README's section *For reproducibility checkers*.
+* ``README-reproducibility.md``: the README's section *For reproducibility checkers*;
+  ``supplementary/data-contract.md``: the data contract (``data/README.md``).
 
 The files are the build's, byte for byte; the run plan says which figure and table files
 exist (:func:`analysis.export.companion_files`). The zip is byte-reproducible: members in a
@@ -126,6 +127,8 @@ def write_bundle(root: Path = paths.ROOT, out_dir: Path | None = None) -> Path:
     readme = readme_section(root / "README.md").encode("utf-8")
     items.append(Item("README-reproducibility.md", root / "README.md", "supplementary-material",
                       f"README.md, section '{README_SECTION}'"))
+    items.append(Item("supplementary/data-contract.md", root / "data" / "README.md", "supplementary-material",
+                      "data/README.md: the data contract (checked against analysis/contract.py by tests/contract)"))
     missing = [item.source for item in items if not item.source.is_file()]
     if missing:
         raise SubmissionError("cannot bundle, missing: " + ", ".join(str(p) for p in missing)

@@ -138,8 +138,10 @@ def merge_html(stem: str, target: str, root: Path = paths.ROOT, html_dir: Path |
             if image is None or png is None:
                 continue
             stem_name = png.stem
-            image["src"] = (str(png.with_name(f"{stem_name}-600dpi.png")) if target == "docx"
+            # relative to the repository (pandoc runs there): no machine path in the output
+            image["src"] = (png.with_name(f"{stem_name}-600dpi.png").relative_to(root).as_posix() if target == "docx"
                             else f"{stem_name}.tiff")
+            image["title"] = image.get("alt", "")  # pandoc's DOCX writer describes a picture by its title
             image.attrs.pop("width", None)
             image.attrs.pop("height", None)
         # pandoc takes a section's id from its heading
@@ -192,12 +194,12 @@ def _page_anchor(docname: str) -> str:
     return _anchor(docname, "page")
 
 
-def _pandoc(source: str, output: Path, to: str, *options: str) -> None:
+def _pandoc(source: str, output: Path, to: str, *options: str, cwd: Path = paths.ROOT) -> None:
     import pypandoc
 
     output.parent.mkdir(parents=True, exist_ok=True)
     command = [pypandoc.get_pandoc_path(), "--from", "html", "--to", to, "--output", str(output), *options]
-    proc = subprocess.run(command, input=source, text=True, capture_output=True, check=False)
+    proc = subprocess.run(command, input=source, text=True, capture_output=True, check=False, cwd=cwd)
     if proc.returncode != 0:
         raise SubmissionError(f"pandoc could not write {output}: {proc.stderr.strip()}")
 
@@ -212,7 +214,7 @@ def _metadata(stem: str, root: Path) -> list[str]:
 def write_docx(stem: str, root: Path = paths.ROOT, out_dir: Path | None = None) -> Path:
     """``<stem>.docx`` of the document ``stem`` (``_build/docx/`` by default)."""
     output = (out_dir or root / "_build" / "docx") / f"{stem}.docx"
-    _pandoc(merge_html(stem, "docx", root), output, "docx", "--standalone", *_metadata(stem, root))
+    _pandoc(merge_html(stem, "docx", root), output, "docx", "--standalone", *_metadata(stem, root), cwd=root)
     return output
 
 
@@ -222,7 +224,7 @@ def write_jats(stem: str = "paper", root: Path = paths.ROOT, out_dir: Path | Non
     from lxml import etree
 
     output = (out_dir or root / "_build" / "jats") / f"{stem}.xml"
-    _pandoc(merge_html(stem, "jats", root), output, "jats_archiving", "--standalone", *_metadata(stem, root))
+    _pandoc(merge_html(stem, "jats", root), output, "jats_archiving", "--standalone", *_metadata(stem, root), cwd=root)
     text = output.read_text(encoding="utf-8")
     text = re.sub(r"<!DOCTYPE article PUBLIC [^>]*>", JATS_DOCTYPE, text, count=1)
     text = re.sub(r'dtd-version="1\.2"', 'dtd-version="1.3"', text, count=1)

@@ -191,7 +191,7 @@ def test_bundle_manifest_lists_every_file_with_its_checksum(outputs):
         assert hashlib.sha256(data).hexdigest() == row["sha256"] and int(row["bytes"]) == len(data), row["file"]
         assert row["produced_by"], row["file"]
     assert {"paper.pdf", "paper.docx", "paper.xml", "supplement.pdf", "supplement.docx",
-            "README-reproducibility.md"} <= set(names)
+            "README-reproducibility.md", "supplementary/data-contract.md"} <= set(names)
     assert archive.read("paper.pdf") == (outputs.build / "latex" / "paper.pdf").read_bytes()
     for run in runner.load_run_plan(outputs.root / "book" / "runplan.yml"):
         for name in run.artefacts.values():
