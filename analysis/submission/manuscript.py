@@ -16,7 +16,7 @@ heading anchors, download links, the badge stylesheet, the reader's guide (class
 * JATS (:func:`write_jats`): JATS Archiving and Interchange 1.3 (pandoc writes the 1.2 DOCTYPE
   of the same tag set; the DOCTYPE and ``dtd-version`` are set to 1.3, whose elements used here
   are unchanged); tables as ``<table-wrap>``, figures as ``<fig>`` whose ``<graphic>`` names the
-  figure's TIFF file of the submission, the references as ``<ref>`` elements of a
+  figure's TIFF file in the submission zip (``figures/``), the references as ``<ref>`` elements of a
   ``<ref-list>`` in ``<back>``, cited by ``<xref ref-type="bibr">``.
 """
 from __future__ import annotations
@@ -113,7 +113,8 @@ def merge_html(stem: str, target: str, root: Path = paths.ROOT, html_dir: Path |
     The root page's title becomes the document's title (pandoc metadata), so its sections move
     up one level, as in the PDF. A link to another page of the same document becomes a link to
     the anchor; to a page of the other document, its text. Figure images point at the 600 dpi
-    PNG (DOCX, embedded) or at the TIFF file's name (JATS, a file of the submission).
+    PNG (DOCX, embedded) or at the TIFF file of the submission zip (JATS: ``figures/<name>.tiff``,
+relative to the JATS file at the zip's top level).
     """
     from bs4 import BeautifulSoup
 
@@ -140,7 +141,7 @@ def merge_html(stem: str, target: str, root: Path = paths.ROOT, html_dir: Path |
             stem_name = png.stem
             # relative to the repository (pandoc runs there): no machine path in the output
             image["src"] = (png.with_name(f"{stem_name}-600dpi.png").relative_to(root).as_posix() if target == "docx"
-                            else f"{stem_name}.tiff")
+                            else f"figures/{stem_name}.tiff")
             image["title"] = image.get("alt", "")  # pandoc's DOCX writer describes a picture by its title
             image.attrs.pop("width", None)
             image.attrs.pop("height", None)

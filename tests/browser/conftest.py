@@ -151,11 +151,20 @@ def visit(browser, base: str, path: str, screenshot: Path | None, redirect: bool
             record.external_requests.append(route.request.url)
             route.fulfill(status=200, body="")
 
-    page.on("console", on_console)
-    page.on("pageerror", lambda error: record.page_errors.append(str(error)))
-    page.on("requestfailed", lambda request: record.failed_requests.append(f"{request.url} ({request.failure})"))
-    page.on("response", lambda response: record.failed_requests.append(f"{response.url} (HTTP {response.status})")
-            if response.status >= 400 else None)
+    def on_page_error(error):
+        record.page_errors.append(str(error))
+
+    def on_request_failed(request):
+        record.failed_requests.append(f"{request.url} ({request.failure})")
+
+    def on_response(response):
+        if response.status >= 400:
+            record.failed_requests.append(f"{response.url} (HTTP {response.status})")
+
+    listeners = {"console": on_console, "pageerror": on_page_error, "requestfailed": on_request_failed,
+                 "response": on_response}
+    for event, listener in listeners.items():
+        page.on(event, listener)
     page.route("**/*", on_route)
     page.goto(record.url, wait_until="load")
     if redirect:  # index.html: a <meta http-equiv="Refresh"> to the first page
@@ -164,6 +173,10 @@ def visit(browser, base: str, path: str, screenshot: Path | None, redirect: bool
     page.wait_for_load_state("networkidle")
     record.report = page.evaluate(INSPECT_PAGE)
     record.report["final_path"] = urlsplit(page.url).path.lstrip("/")
+    # What axe-core does is not the page's: its own fetch of the stylesheets (for its CSSOM)
+    # resolves the theme's `@import "../basic.css"` against the page and asks for /basic.css.
+    for event, listener in listeners.items():
+        page.remove_listener(event, listener)
     record.accessibility = check_accessibility(page)
     if screenshot is not None:
         page.screenshot(path=str(screenshot), full_page=True)
