@@ -19,8 +19,15 @@ export PATH := $(CURDIR)/$(BIN):$(PATH)
 # Reproducible outputs: no stray hash seeds, no user matplotlib config.
 export PYTHONHASHSEED := 0
 export MPLBACKEND := Agg
+# The date the outputs print (the PDFs' title block, the Word and JATS files, the zip's members)
+# is the last commit's, not the build's: two builds of one commit are the same (Sphinx, TeX Live,
+# pandoc and analysis.submission read SOURCE_DATE_EPOCH). Outside a git checkout it stays unset.
+SOURCE_DATE_EPOCH ?= $(shell git log -1 --format=%ct 2>/dev/null)
+ifneq ($(SOURCE_DATE_EPOCH),)
+export SOURCE_DATE_EPOCH
+endif
 
-.PHONY: help setup book test verify data lock clean pdf system-deps bench ensemble
+.PHONY: help setup book test verify data lock clean pdf docx jats submission system-deps bench ensemble
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -46,9 +53,18 @@ test: $(STAMP) system-deps ## Lint (ruff, configured in pyproject.toml), then ru
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest
 
-pdf: $(STAMP) system-deps ## Build the book as a PDF (_build/latex/paper.pdf) from DATA_DIR
+pdf: $(STAMP) system-deps ## Build the article and its supplement as PDFs (_build/latex/) from DATA_DIR
 	jupyter-book build book/ --builder pdflatex -W
-	@echo "PDF: _build/latex/paper.pdf"
+	@echo "PDF: _build/latex/paper.pdf (article), _build/latex/supplement.pdf (supplement)"
+
+docx: book ## Word manuscripts of the article and the supplement (_build/docx/) from the built book
+	$(BIN)/python -m analysis.submission docx
+
+jats: book ## The article as JATS Archiving 1.3 XML (_build/jats/paper.xml) from the built book
+	$(BIN)/python -m analysis.submission jats
+
+submission: pdf docx jats ## One zip for the journal (_build/submission/): manuscripts, supplement, figures, tables, manifest
+	$(BIN)/python -m analysis.submission bundle
 
 # Debian packages that `make pdf` (xelatex, latexmk, the FreeFont faces Sphinx sets for xelatex)
 # and the PDF and browser tests (pdftotext, headless Chromium at /usr/bin/chromium) need. Their

@@ -80,6 +80,7 @@ import yaml
 from analysis import paths
 from analysis.contract import FILES, DataContractError, load_dataset
 from analysis.crosswalk import describe_dataset_files
+from analysis.export import companion_files
 from analysis.notebook import FRAGMENT, RUN_FILE
 from analysis.presentation import POPULATION_LABELS, format_value
 from analysis.results import read_results, results_frame, write_results
@@ -609,7 +610,9 @@ def execute_run(record: RunRecord, dataset: DatasetInfo) -> RunRecord:
     nb.metadata.get("papermill", {}).pop("output_path", None)
     nb.metadata.get("papermill", {}).get("parameters", {}).pop("data_dir", None)
     nbformat.write(nb, record.notebook_out)
-    missing = [name for name in (FRAGMENT, *record.run.artefacts.values()) if not (record.output_dir / name).is_file()]
+    # every artefact with its submission files (analysis.export.companion_files)
+    written = [FRAGMENT, *(name for artefact in record.run.artefacts.values() for name in companion_files(artefact))]
+    missing = [name for name in written if not (record.output_dir / name).is_file()]
     if missing:
         raise NotebookRunError(f"notebook run {record.run.id!r} finished without writing {missing} "
                                f"to its output folder {record.output_dir}")
@@ -797,9 +800,10 @@ def _md_cell(text: str) -> str:
 
 def render_reproducibility_page(records: list[RunRecord], dataset: DatasetInfo) -> str:
     """The generated appendix: dataset hashes, code version, packages, the run plan with
-    each run's parameters and run time, and where every table and figure comes from.
-    Deterministic for unchanged inputs (no build timestamp), so an unchanged build does not
-    re-read it."""
+    each run's parameters, and where every table and figure comes from.
+    Deterministic for unchanged inputs (no build timestamp, no run time: these stay in the run
+    cache's ``meta.json``), so an unchanged build does not re-read it and two clean builds of one
+    commit print the same page (the PDF, Word and JATS outputs are compared byte for byte)."""
     commit = _git("rev-parse", "HEAD") or "unknown (not a git checkout)"
     dirty = _git("status", "--porcelain", "--untracked-files=no")
     lines = [
@@ -830,10 +834,11 @@ def render_reproducibility_page(records: list[RunRecord], dataset: DatasetInfo) 
         "## Run plan",
         "",
         "Every page under *Results* is a notebook executed by papermill with these parameters "
-        "(`book/runplan.yml`). A run is repeated only when its cache key changes.",
+        "(`book/runplan.yml`). A run is repeated only when its cache key changes; its run time and "
+        "start are recorded in `_build/book-runs/<run>/<cache key>/meta.json`.",
         "",
-        "| run | notebook | parameters | inputs and sources | cache key | run time (s) | executed at (UTC) |",
-        "| --- | --- | --- | --- | --- | ---: | --- |",
+        "| run | notebook | parameters | inputs and sources | cache key |",
+        "| --- | --- | --- | --- | --- |",
     ]
     for record in records:
         params = {k: (dataset.public_label if k == "data_dir" else v)
@@ -841,8 +846,7 @@ def render_reproducibility_page(records: list[RunRecord], dataset: DatasetInfo) 
         params_text = ", ".join(f"`{k}={v!r}`" for k, v in sorted(params.items()))
         lines.append(f"| {{doc}}`{record.run.id} <{record.run.page.removeprefix('generated/')}>` | "
                      f"`{record.run.notebook.relative_to(paths.ROOT).as_posix()}` | {_md_cell(params_text)} | "
-                     f"{', '.join((*record.run.inputs, *record.run.sources)) or 'none'} | `{record.key}` | {record.meta.get('seconds', '')} | "
-                     f"{record.meta.get('executed_at', '')} |")
+                     f"{', '.join((*record.run.inputs, *record.run.sources)) or 'none'} | `{record.key}` |")
     lines += ["", "## Where each table and figure comes from", "",
               "| artefact | run | notebook | output file |", "| --- | --- | --- | --- |"]
     for record in records:

@@ -9,11 +9,15 @@ and a footer saying so (:func:`mark_synthetic`), so a figure copied out of the b
 its label.
 
 Each ``plot_*`` function takes computed results (never raw data) and returns a matplotlib
-``Figure``; :func:`export` writes it as PNG and returns the image the notebook glues into
-the page. PNGs are written without a timestamp, so the same inputs give the same bytes.
+``Figure`` drawn at its printed size, the full text width of a journal page
+(:data:`analysis.export.PAGE_WIDTH_MM`), with fonts of 6 to 9 pt; :func:`export` saves it once in
+every format of :func:`analysis.export.companion_files` (the book's PNG, vector PDF, 600 dpi PNG
+and TIFF) and returns the image the notebook glues into the page. No file carries a timestamp,
+so the same inputs give the same bytes.
 """
 from __future__ import annotations
 
+import textwrap
 from pathlib import Path
 
 import matplotlib.pyplot as plt
@@ -21,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from analysis.durability import DURABILITY_ENDPOINTS, ENDPOINT_LABELS, fit_durability
+from analysis.export import PAGE_WIDTH_MM, figure_size, save_figure_files
 from analysis.longitudinal import OUTCOMES, summarise_change_model
 from analysis.populations import ARM_LABELS, ARMS
 
@@ -46,9 +51,10 @@ def set_house_style() -> None:
     """Apply the house style to matplotlib (idempotent)."""
     import seaborn as sns
 
-    sns.set_theme(context="paper", style="ticks", font_scale=1.15,
+    # font_scale 0.85 of seaborn's "paper" context: 8 pt labels, 7.5 pt ticks at the printed size.
+    sns.set_theme(context="paper", style="ticks", font_scale=0.85,
                   rc={"axes.spines.top": False, "axes.spines.right": False, "figure.dpi": 100,
-                      "savefig.dpi": 150, "svg.hashsalt": "msc-ra", "axes.titleweight": "bold",
+                      "savefig.dpi": 200, "svg.hashsalt": "msc-ra", "pdf.fonttype": 42, "axes.titleweight": "bold",
                       "axes.titlelocation": "left", "legend.frameon": False})
 
 
@@ -56,19 +62,20 @@ def mark_synthetic(fig, synthetic: bool) -> None:
     """Watermark ``fig`` and add a footer when the data are synthetic; do nothing otherwise."""
     if not synthetic:
         return
-    fig.text(0.5, 0.5, "SYNTHETIC DATA", fontsize=54, color="0.5", alpha=0.13, rotation=28,
+    # The watermark spans about half the figure's width, whatever its size.
+    fig.text(0.5, 0.5, "SYNTHETIC DATA", fontsize=5.2 * fig.get_figwidth(), color="0.5", alpha=0.13, rotation=28,
              ha="center", va="center", fontweight="bold", zorder=100)
-    fig.text(0.995, 0.005, SYNTHETIC_NOTE, fontsize=8, color="0.35", ha="right", va="bottom", style="italic")
+    fig.text(0.995, 0.005, SYNTHETIC_NOTE, fontsize=6, color="0.35", ha="right", va="bottom", style="italic")
 
 
 def export(fig, path: str | Path):
-    """Save ``fig`` as PNG at ``path`` (no timestamp), close it, return it as an IPython
-    ``Image`` for ``glue``."""
+    """Save ``fig`` in every format (:func:`analysis.export.save_figure_files`; ``path`` is the
+    book's PNG, the file the run plan names), close it, return the PNG as an IPython ``Image``
+    for ``glue``."""
     from IPython.display import Image
 
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, format="png", bbox_inches="tight", metadata={"Software": None})
+    save_figure_files(fig, path)
     plt.close(fig)
     return Image(filename=str(path))
 
@@ -84,13 +91,14 @@ def plot_patient_flow(registry: pd.DataFrame | dict, synthetic: bool = False):
     def n(stage: str, code: str) -> int:
         return int(v[f"disposition.{stage}.{code}.n"])
 
-    fig, ax = plt.subplots(figsize=(10, 6.0))
+    fig, ax = plt.subplots(figsize=figure_size(PAGE_WIDTH_MM, 105))
+    fig.subplots_adjust(left=0.01, right=0.99, bottom=0.02, top=0.98)
     ax.set_xlim(0, 1)
     ax.set_ylim(0.0, 1.0)
     ax.axis("off")
-    box = dict(boxstyle="round,pad=0.6", fc="white", ec="0.25", lw=1.1)
-    side = dict(boxstyle="round,pad=0.5", fc="0.96", ec="0.5", lw=0.9)
-    arrow = dict(arrowstyle="-|>", color="0.3", lw=1.1, shrinkA=0, shrinkB=0, mutation_scale=14)
+    box = dict(boxstyle="round,pad=0.5", fc="white", ec="0.25", lw=0.8)
+    side = dict(boxstyle="round,pad=0.4", fc="0.96", ec="0.5", lw=0.6)
+    arrow = dict(arrowstyle="-|>", color="0.3", lw=0.8, shrinkA=0, shrinkB=0, mutation_scale=9)
 
     def connect(parent, child, start=(0.5, 0.0), end=(0.5, 1.0)):
         """Arrow from a point of ``parent``'s box to a point of ``child``'s (box fractions)."""
@@ -98,26 +106,26 @@ def plot_patient_flow(registry: pd.DataFrame | dict, synthetic: bool = False):
                     textcoords=parent.get_bbox_patch(), arrowprops=arrow)
 
     top = ax.text(0.5, 0.93, f"Randomised in the two core trials\nn = {n('randomised', 'total')}",
-                  ha="center", va="center", bbox=box, fontsize=11)
+                  ha="center", va="center", bbox=box, fontsize=8)
     for x, (arm, code) in zip((0.22, 0.72), ARMS.items()):
         allocated = ax.text(x, 0.72, f"{ARM_LABELS[arm]}\nallocated n = {n('randomised', code)}", ha="center",
-                            va="center", fontsize=11, bbox=dict(box, ec=ARM_COLORS[arm], lw=2.2))
+                            va="center", fontsize=8, bbox=dict(box, ec=ARM_COLORS[arm], lw=1.6))
         connect(top, allocated)
         discontinued = n("discontinued", code)
         efficacy, adverse = n("discontinued_lack_of_efficacy", code), n("discontinued_adverse_event", code)
         not_entered = n("randomised", code) - n("entered_lte", code)
         completed = ax.text(x, 0.27, f"Completed five years\nn = {n('completed', code)}", ha="center",
-                            va="center", fontsize=11, bbox=box)
+                            va="center", fontsize=8, bbox=box)
         connect(allocated, completed)
         left = ax.text(x + 0.05, 0.495,
                        f"Discontinued n = {discontinued}\n  lack of efficacy: {efficacy}\n"
                        f"  adverse event: {adverse}\n  other reasons: {discontinued - efficacy - adverse}\n"
                        f"Did not enter the extension: {not_entered}",
-                       ha="left", va="center", fontsize=9.5, bbox=side)
+                       ha="left", va="center", fontsize=7, bbox=side)
         ax.annotate("", xy=(0.0, 0.5), xycoords=left.get_bbox_patch(), xytext=(x, 0.495), textcoords="data",
                     arrowprops=arrow)
         analysed = ax.text(x, 0.07, f"Efficacy analysis (completers)\nn = {n('completed', code)}",
-                           ha="center", va="center", fontsize=10.5, bbox=dict(box, fc="0.93"))
+                           ha="center", va="center", fontsize=7.5, bbox=dict(box, fc="0.93"))
         connect(completed, analysed)
     mark_synthetic(fig, synthetic)
     return fig
@@ -131,15 +139,15 @@ def plot_durability(durations: pd.DataFrame, synthetic: bool = False):
     from lifelines.plotting import add_at_risk_counts  # lifelines is slow to import; only this figure needs it
 
     set_house_style()
-    fig, axes = plt.subplots(3, 2, figsize=(12, 13.5))
+    fig, axes = plt.subplots(3, 2, figsize=figure_size(PAGE_WIDTH_MM, 190))
     horizon = max(12.0, float(np.ceil(durations["AVAL"].max() / 12) * 12)) if len(durations) else 60.0
     for letter, endpoint, ax in zip("ABCDE", DURABILITY_ENDPOINTS, axes.flat):
         data = durations[durations["PARAMCD"] == endpoint]
         fits = fit_durability(data)
         for arm, km in fits.items():
             km.plot_survival_function(ax=ax, ci_show=True, ci_alpha=0.12, show_censors=True,
-                                      censor_styles={"ms": 6, "marker": "|"}, color=ARM_COLORS[arm], lw=2)
-        ax.set_title(f"{letter}  {ENDPOINT_LABELS[endpoint]}", fontsize=11)
+                                      censor_styles={"ms": 4, "marker": "|"}, color=ARM_COLORS[arm], lw=1.3)
+        ax.set_title(textwrap.fill(f"{letter}  {ENDPOINT_LABELS[endpoint]}", 36), fontsize=8.5)
         ax.set_xlim(0, horizon)
         ax.set_ylim(0, 1.05)
         ax.set_xticks(np.arange(0, horizon + 1, 12))
@@ -153,10 +161,10 @@ def plot_durability(durations: pd.DataFrame, synthetic: bool = False):
             ax.text(0.5, 0.5, "no responders", transform=ax.transAxes, ha="center", va="center", color="0.4")
     legend_ax = axes.flat[5]
     legend_ax.axis("off")
-    handles = [plt.Line2D([], [], color=ARM_COLORS[arm], lw=2.5, label=ARM_LABELS[arm]) for arm in ARMS]
-    handles.append(plt.Line2D([], [], color="0.3", marker="|", ls="", ms=9, label="Censored (response not lost)"))
-    legend_ax.legend(handles=handles, loc="center", fontsize=11)
-    fig.subplots_adjust(hspace=0.95, wspace=0.55, bottom=0.08, top=0.97)
+    handles = [plt.Line2D([], [], color=ARM_COLORS[arm], lw=1.8, label=ARM_LABELS[arm]) for arm in ARMS]
+    handles.append(plt.Line2D([], [], color="0.3", marker="|", ls="", ms=6, label="Censored (response not lost)"))
+    legend_ax.legend(handles=handles, loc="center", fontsize=8)
+    fig.subplots_adjust(hspace=1.0, wspace=0.6, left=0.17, right=0.97, bottom=0.14, top=0.95)
     mark_synthetic(fig, synthetic)
     return fig
 
@@ -169,7 +177,7 @@ def plot_activity_clusters(clusters: pd.DataFrame, tests: pd.DataFrame, syntheti
     (MSC+IFNG), different from the arm's own baseline."""
     set_house_style()
     visits = sorted(clusters["AVISITN"].unique())
-    fig, axes = plt.subplots(1, 2, figsize=(12, 5.2), sharey=True)
+    fig, axes = plt.subplots(2, 1, figsize=figure_size(PAGE_WIDTH_MM, 125))
     significant = tests[tests["p_value"] < FIGURE_ALPHA]
     for ax, (arm, code) in zip(axes, ARMS.items()):
         cells = clusters[clusters["arm"] == code]
@@ -190,17 +198,18 @@ def plot_activity_clusters(clusters: pd.DataFrame, tests: pd.DataFrame, syntheti
             if ((significant["comparison"] == "vs_baseline") & (significant["arm"] == code)
                     & (significant["AVISITN"] == visit)).any():
                 marks += "#" if code == "msc" else "&"
-            ax.text(i, 101.5, marks, ha="center", va="bottom", fontsize=12, fontweight="bold")
-            ax.text(i, -9, f"n={total}", ha="center", va="top", fontsize=8, color="0.35")
+            ax.text(i, 101.5, marks, ha="center", va="bottom", fontsize=9, fontweight="bold")
+            ax.annotate(f"n={total}", xy=(i, 0), xycoords=("data", "axes fraction"), xytext=(0, -17),
+                        textcoords="offset points", ha="center", va="top", fontsize=6, color="0.35")
         ax.set_xticks(range(len(visits)))
         ax.set_xticklabels(["BL" if v == 0 else f"M{v}" for v in visits])
         ax.set_ylim(0, 110)
         ax.set_xlabel("Visit (months since transplantation)", labelpad=16)
         ax.set_title(ARM_LABELS[arm], color=ARM_COLORS[arm])
-    axes[0].set_ylabel("Patients (%)")
+        ax.set_ylabel("Patients (%)")
     handles, labels = axes[0].get_legend_handles_labels()
-    fig.legend(handles[::-1], labels[::-1], loc="center right", title="DAS28-ESR activity", fontsize=9)
-    fig.subplots_adjust(right=0.8, bottom=0.2, wspace=0.08)
+    fig.legend(handles[::-1], labels[::-1], loc="center right", title="DAS28-ESR activity", fontsize=7, title_fontsize=7.5)
+    fig.subplots_adjust(left=0.08, right=0.76, bottom=0.1, top=0.93, hspace=0.75)
     mark_synthetic(fig, synthetic)
     return fig
 
@@ -211,7 +220,7 @@ def plot_longitudinal(models: dict, synthetic: bool = False):
     per outcome (``models``: outcome id -> fitted :class:`analysis.longitudinal.ChangeModel`)."""
     set_house_style()
     summaries = {outcome: summarise_change_model(model) for outcome, model in models.items()}
-    fig, axes = plt.subplots(1, len(summaries), figsize=(12, 4.8))
+    fig, axes = plt.subplots(1, len(summaries), figsize=figure_size(PAGE_WIDTH_MM, 68))
     axes = np.atleast_1d(axes)
     for ax, (outcome, summary) in zip(axes, summaries.items()):
         visits = sorted(summary["AVISITN"].unique())
@@ -220,15 +229,16 @@ def plot_longitudinal(models: dict, synthetic: bool = False):
             cell = summary[summary["arm"] == code].set_index("AVISITN").reindex(visits)
             x = np.array(visits, dtype=float) + (k - 0.5) * dodge
             ax.errorbar(x, cell["estimate"], yerr=[cell["estimate"] - cell["ci_low"], cell["ci_high"] - cell["estimate"]],
-                        color=ARM_COLORS[arm], marker="os"[k], ms=5, lw=1.8, capsize=2.5, label=ARM_LABELS[arm])
+                        color=ARM_COLORS[arm], marker="os"[k], ms=3.5, lw=1.2, capsize=2, label=ARM_LABELS[arm])
         ax.axhline(0, color="0.6", lw=0.8, ls="--")
         ax.set_xlim(0, max(visits) + 2)
         ax.set_xticks(np.arange(0, max(visits) + 1, 12))
         ax.set_xlabel("Months since transplantation")
-        ax.set_title(OUTCOMES[outcome][1], fontsize=11)
+        ax.set_title(OUTCOMES[outcome][1], fontsize=8.5)
         ax.set_ylabel("Mean change (95% CI)")
-    axes[0].legend(loc="lower left")
-    fig.tight_layout()
+    handles, labels = axes[0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="lower center", ncol=len(labels))
+    fig.tight_layout(rect=(0, 0.07, 1, 1))
     mark_synthetic(fig, synthetic)
     return fig
 
@@ -242,7 +252,7 @@ def plot_durability_ensemble(bands: pd.DataFrame, durations: pd.DataFrame, n_rec
     dataset (``durations``) drawn on top as a step line. Always labelled synthetic: every
     curve of the band is a reconstruction."""
     set_house_style()
-    fig, axes = plt.subplots(3, 2, figsize=(12, 12.5))
+    fig, axes = plt.subplots(3, 2, figsize=figure_size(PAGE_WIDTH_MM, 180))
     codes = {code: arm for arm, code in ARMS.items()}
     for letter, endpoint, ax in zip("ABCDE", DURABILITY_ENDPOINTS, axes.flat):
         for code, arm in codes.items():
@@ -251,12 +261,12 @@ def plot_durability_ensemble(bands: pd.DataFrame, durations: pd.DataFrame, n_rec
             if len(band):
                 ax.fill_between(band["month"], band["low"] / 100, band["high"] / 100, step="post",
                                 color=ARM_COLORS[arm], alpha=0.18, lw=0)
-                ax.step(band["month"], band["median"] / 100, where="post", color=ARM_COLORS[arm], lw=1.5, ls="--")
+                ax.step(band["month"], band["median"] / 100, where="post", color=ARM_COLORS[arm], lw=1.0, ls="--")
         fits = fit_durability(durations[durations["PARAMCD"] == endpoint])
         for arm, km in fits.items():
             sf = km.survival_function_.iloc[:, 0]
-            ax.step(sf.index, sf.values, where="post", color=ARM_COLORS[arm], lw=2.2)
-        ax.set_title(f"{letter}  {ENDPOINT_LABELS[endpoint]}", fontsize=11)
+            ax.step(sf.index, sf.values, where="post", color=ARM_COLORS[arm], lw=1.6)
+        ax.set_title(textwrap.fill(f"{letter}  {ENDPOINT_LABELS[endpoint]}", 36), fontsize=8.5)
         ax.set_xlim(0, 72)
         ax.set_ylim(0, 1.05)
         ax.set_xticks(np.arange(0, 73, 12))
@@ -270,7 +280,7 @@ def plot_durability_ensemble(bands: pd.DataFrame, durations: pd.DataFrame, n_rec
                     plt.Line2D([], [], color=ARM_COLORS[arm], lw=1.5, ls="--",
                                label=f"{ARM_LABELS[arm]}: median of {n_reconstructions} reconstructions"),
                     plt.Rectangle((0, 0), 1, 1, color=ARM_COLORS[arm], alpha=0.18, label="2.5-97.5 % band")]
-    legend_ax.legend(handles=handles, loc="center", fontsize=9.5)
-    fig.subplots_adjust(hspace=0.45, wspace=0.3, bottom=0.06, top=0.97)
+    legend_ax.legend(handles=handles, loc="center", fontsize=7)
+    fig.subplots_adjust(hspace=0.6, wspace=0.45, left=0.1, right=0.97, bottom=0.07, top=0.95)
     mark_synthetic(fig, True)
     return fig

@@ -30,6 +30,7 @@ import pandas as pd
 from analysis.audit import STATUSES as AUDIT_STATUSES
 from analysis.baseline import BINARY_ITEMS, CONTINUOUS_ITEMS
 from analysis.durability import DURABILITY_ENDPOINTS, ENDPOINT_LABELS
+from analysis.export import write_table_files
 from analysis.longitudinal import OUTCOMES
 from analysis.populations import ARM_LABELS, ARMS, TIMEPOINTS
 from analysis.safety import TABLE2_ROWS
@@ -638,7 +639,7 @@ def to_grid_table(table: PaperTable) -> str:
 
 
 def show_table(table: PaperTable, csv_path: Path, caption: str, label: str):
-    """Write ``table`` as CSV to ``csv_path`` and return the Markdown the notebook displays:
+    """Write ``table`` as CSV (and XLSX) to ``csv_path`` and return the Markdown the notebook displays:
     a numbered, captioned table (MyST ``eval-rst`` grid table, name ``label``), its
     footnotes, a download link to the CSV and, when the book's dataset is synthetic, the
     synthetic-data label (the ``{build}`data_note``` role of the book's extension).
@@ -650,8 +651,7 @@ def show_table(table: PaperTable, csv_path: Path, caption: str, label: str):
     from IPython.display import Markdown
 
     csv_path = Path(csv_path)
-    csv_path.parent.mkdir(parents=True, exist_ok=True)
-    table.to_frame().to_csv(csv_path, index=False, lineterminator="\n")
+    write_table_files(table.to_frame(), csv_path)  # the CSV and its XLSX (analysis.export)
     grid = "\n".join("   " + ln for ln in to_grid_table(table).splitlines())
     link = f"{csv_path.parent.name}/{csv_path.name}"
     marked = undetermined_note(table)
@@ -848,7 +848,7 @@ def to_status_list_table(table: pd.DataFrame, caption: str, label: str, status_c
 
 def show_status_table(table: pd.DataFrame, csv_path: Path, caption: str, label: str, status_column: str = "status",
                       literal_columns: tuple[str, ...] = (), footnotes: tuple[str, ...] = (), data_note: bool = True):
-    """Write ``table`` as CSV and return the Markdown the notebook displays: the badge
+    """Write ``table`` as CSV (and XLSX) and return the Markdown the notebook displays: the badge
     stylesheet (:func:`status_stylesheet`, HTML only), the numbered list table
     (:func:`to_status_list_table`), footnotes, the CSV link and, unless ``data_note`` is
     false (a table of the published numbers alone), the synthetic-data label, as
@@ -856,8 +856,7 @@ def show_status_table(table: pd.DataFrame, csv_path: Path, caption: str, label: 
     from IPython.display import Markdown
 
     csv_path = Path(csv_path)
-    csv_path.parent.mkdir(parents=True, exist_ok=True)
-    table.to_csv(csv_path, index=False, lineterminator="\n")
+    write_table_files(table, csv_path)  # the CSV and its XLSX (analysis.export)
     style = "\n".join("      " + line for line in status_stylesheet().splitlines())
     rst = to_status_list_table(table, caption, label, status_column, literal_columns)
     notes = "\n\n".join(_md_escape(note) for note in footnotes)

@@ -1,18 +1,22 @@
-"""Session fixture shared by every test folder that needs a built book (``tests/build``,
-``tests/browser``, ``tests/pdf``): one clean build of the book per dataset, made once per session in a throw-away
-copy of the repository (see ``tests/build/book_build_support.py`` for how the copies are made).
+"""Session fixtures shared by every test folder that needs a built book (``tests/build``,
+``tests/browser``, ``tests/pdf``, ``tests/submission``): one clean build of the book per dataset, made once per
+session in a throw-away copy of the repository (see ``tests/build/book_build_support.py`` for how the copies are
+made), and one PDF build per dataset in a copy of it (``tests/build/pdf_build_support.py``).
 """
 from __future__ import annotations
 
+import shutil
 import sys
 from pathlib import Path
 
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent / "build"))
-from book_build_support import Build, copy_repository, run_build  # noqa: E402
+from book_build_support import Build, copy_built, copy_repository, run_build  # noqa: E402
+from pdf_build_support import NEEDS, PdfBuild  # noqa: E402
 
 _BUILDS: dict[str, Build] = {}
+_PDFS: dict[str, PdfBuild] = {}
 
 # Conftest files are loaded by pytest as plugins, not collected: `--doctest-modules` would import
 # each again as the module `conftest`, which clashes with whichever conftest was loaded last
@@ -31,5 +35,23 @@ def built(tmp_path_factory):
             assert result.returncode == 0, result.output[-5000:]
             _BUILDS[data_dir] = result
         return _BUILDS[data_dir]
+
+    return get
+
+
+@pytest.fixture(scope="session")
+def pdf_built(built, tmp_path_factory):
+    """``pdf_built(data_dir)`` -> the session's PDF build of the book on that dataset."""
+    missing = sorted({pkg for tool, pkg in NEEDS.items() if shutil.which(tool) is None})
+    assert not missing, f"the PDF tests need the Debian packages {missing}: run `make system-deps`"
+
+    def get(data_dir: str) -> PdfBuild:
+        if data_dir not in _PDFS:
+            html = built(data_dir)
+            root = copy_built(html, tmp_path_factory.mktemp("pdf") / "repo")
+            result = run_build(root, data_dir, "--builder", "pdflatex")
+            assert result.returncode == 0, result.output[-5000:]
+            _PDFS[data_dir] = PdfBuild(result, html)
+        return _PDFS[data_dir]
 
     return get

@@ -4,7 +4,8 @@ Chromium (Debian's /usr/bin/chromium, driven by Playwright; no browser is downlo
 
 Each page is opened in a fresh browser context (empty storage: every page is a first visit),
 and what the tests check is recorded in a :class:`PageVisit`: console messages, page errors,
-failed requests, images, tables, the dataset notice and the links. The results pages are also
+failed requests, images, tables, the dataset notice, the links and axe-core's WCAG 2 A/AA
+violations. The results pages are also
 saved as screenshots in ``_build/screenshots/`` of the working tree, for a person to look at.
 """
 from __future__ import annotations
@@ -63,6 +64,8 @@ class PageVisit:
     external_requests: list[str] = field(default_factory=list)
     report: dict = field(default_factory=dict)
     screenshot: Path | None = None
+    #: axe-core's WCAG 2 A and AA violations: rule id -> (impact, the failing elements' selectors)
+    accessibility: dict[str, tuple[str, list[str]]] = field(default_factory=dict)
 
 
 class _Handler(http.server.SimpleHTTPRequestHandler):
@@ -110,6 +113,21 @@ def results_pages(root: Path) -> list[str]:
     return [f"{run.page}.html" for run in runner.load_run_plan(root / "book" / "runplan.yml")]
 
 
+#: axe-core rule sets run on every page: WCAG 2.0, 2.1 and 2.2, levels A and AA.
+WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
+
+
+def check_accessibility(page) -> dict[str, tuple[str, list[str]]]:
+    """axe-core (bundled by axe-playwright-python) on the loaded page, WCAG 2 A and AA rules:
+    rule id -> (impact, selectors of the failing elements)."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    results = Axe().run(page, options={"runOnly": {"type": "tag", "values": WCAG_TAGS},
+                                       "resultTypes": ["violations"]})
+    return {violation["id"]: (violation.get("impact") or "", [" ".join(node["target"]) for node in violation["nodes"]])
+            for violation in results.response["violations"]}
+
+
 def visit(browser, base: str, path: str, screenshot: Path | None, redirect: bool = False) -> PageVisit:
     """Open one page in a fresh context and record what it reports (of the page it redirects
     to, for a redirect page)."""
@@ -133,11 +151,20 @@ def visit(browser, base: str, path: str, screenshot: Path | None, redirect: bool
             record.external_requests.append(route.request.url)
             route.fulfill(status=200, body="")
 
-    page.on("console", on_console)
-    page.on("pageerror", lambda error: record.page_errors.append(str(error)))
-    page.on("requestfailed", lambda request: record.failed_requests.append(f"{request.url} ({request.failure})"))
-    page.on("response", lambda response: record.failed_requests.append(f"{response.url} (HTTP {response.status})")
-            if response.status >= 400 else None)
+    def on_page_error(error):
+        record.page_errors.append(str(error))
+
+    def on_request_failed(request):
+        record.failed_requests.append(f"{request.url} ({request.failure})")
+
+    def on_response(response):
+        if response.status >= 400:
+            record.failed_requests.append(f"{response.url} (HTTP {response.status})")
+
+    listeners = {"console": on_console, "pageerror": on_page_error, "requestfailed": on_request_failed,
+                 "response": on_response}
+    for event, listener in listeners.items():
+        page.on(event, listener)
     page.route("**/*", on_route)
     page.goto(record.url, wait_until="load")
     if redirect:  # index.html: a <meta http-equiv="Refresh"> to the first page
@@ -146,6 +173,11 @@ def visit(browser, base: str, path: str, screenshot: Path | None, redirect: bool
     page.wait_for_load_state("networkidle")
     record.report = page.evaluate(INSPECT_PAGE)
     record.report["final_path"] = urlsplit(page.url).path.lstrip("/")
+    # What axe-core does is not the page's: its own fetch of the stylesheets (for its CSSOM)
+    # resolves the theme's `@import "../basic.css"` against the page and asks for /basic.css.
+    for event, listener in listeners.items():
+        page.remove_listener(event, listener)
+    record.accessibility = check_accessibility(page)
     if screenshot is not None:
         page.screenshot(path=str(screenshot), full_page=True)
         record.screenshot = screenshot

@@ -156,3 +156,11 @@ def test_a_screenshot_of_every_results_page_is_saved(visits, html_build):
         with open(shot, "rb") as f:
             assert f.read(8) == b"\x89PNG\r\n\x1a\n", shot
         assert shot.stat().st_size > 10_000, shot
+
+
+def test_no_page_violates_wcag_2_a_or_aa(visits):
+    """Test: axe-core, with the WCAG 2.0/2.1/2.2 level A and AA rules, finds no violation on any
+    page of the book (among them: colour contrast of every text, the dataset banner's code
+    included; ARIA roles of the bibliography; image alternatives; table headers)."""
+    found = {path: visit.accessibility for path, visit in visits.items() if visit.accessibility}
+    assert found == {}

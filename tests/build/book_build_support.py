@@ -57,7 +57,7 @@ def copy_repository(target: Path) -> Path:
     target.mkdir(parents=True)
     for name in ("analysis", "book"):
         shutil.copytree(paths.ROOT / name, target / name, ignore=_IGNORE, symlinks=True)
-    for name in ("_config.yml", "_toc.yml", "requirements.lock", "requirements.in"):
+    for name in ("_config.yml", "_toc.yml", "requirements.lock", "requirements.in", "README.md"):
         shutil.copy2(paths.ROOT / name, target / name)
     shutil.copytree(paths.DATA, target / "data", ignore=_IGNORE)
     shutil.copytree(paths.TEST_DATASET, target / "tests" / "data" / "minimal")
@@ -70,9 +70,18 @@ def copy_built(build: Build, target: Path) -> Path:
     return target
 
 
+def commit_epoch() -> str:
+    """The date of the checkout's last commit (seconds since 1970), as the Makefile passes it to
+    builds in ``SOURCE_DATE_EPOCH``; empty outside a git checkout. The copies have no ``.git``."""
+    proc = subprocess.run(["git", "log", "-1", "--format=%ct"], cwd=paths.ROOT, capture_output=True, text=True)
+    return proc.stdout.strip() if proc.returncode == 0 else ""
+
+
 def run_build(root: Path, data_dir: str, *extra: str, warnings_as_errors: bool = True) -> Build:
     """``jupyter-book build book/ [-W]`` in ``root`` with ``ANALYSIS_DATA_DIR=data_dir``."""
     env = {**os.environ, "ANALYSIS_DATA_DIR": data_dir, "MPLBACKEND": "Agg", "PYTHONHASHSEED": "0"}
+    if commit_epoch() and "SOURCE_DATE_EPOCH" not in env:  # as the Makefile sets it
+        env["SOURCE_DATE_EPOCH"] = commit_epoch()
     args = [str(JUPYTER_BOOK), "build", "book/", *(["-W"] if warnings_as_errors else []), *extra]
     start = time.perf_counter()
     proc = subprocess.run(args, cwd=root, env=env, capture_output=True, text=True, timeout=900)

@@ -24,10 +24,11 @@ LAYERS = [
                                  "analysis.disposition", "analysis.durability", "analysis.clusters",
                                  "analysis.longitudinal"]),
     ("results registry", ["analysis.tables", "analysis.notebook"]),
-    ("reports and audit", ["analysis.verify", "analysis.audit", "analysis.reports", "analysis.presentation",
-                           "analysis.figures"]),
+    ("reports and audit", ["analysis.verify", "analysis.audit", "analysis.reports", "analysis.export",
+                           "analysis.presentation", "analysis.figures"]),
     ("book build and tooling", ["analysis.build", "analysis.pipeline", "analysis.__main__", "analysis.codecheck",
-                                "analysis.bench", "analysis.synthetic", "analysis.ensemble"]),
+                                "analysis.bench", "analysis.synthetic", "analysis.ensemble",
+                                "analysis.submission"]),
 ]
 
 
