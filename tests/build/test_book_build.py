@@ -202,7 +202,8 @@ def reread_pages(output: str) -> list[str]:
 def test_a_dataset_edit_rereads_only_the_pages_whose_numbers_change(built, tmp_path):
     """Test 10b: one cell of medications.csv changes two registry values (bDMARD use of the MSC
     arm at year 3, which no page prints outside the runs that compute it) and the dataset's
-    version: Sphinx re-reads the two re-executed notebook pages, the reproducibility appendix (its
+    version: Sphinx re-reads the three re-executed notebook pages (the ensemble page reads every
+    table), the reproducibility appendix (its
     cache keys) and the title page, which prints the dataset version; not every page that prints
     a registry value."""
     root = settled_copy(built, tmp_path / "repo")
@@ -216,8 +217,8 @@ def test_a_dataset_edit_rereads_only_the_pages_whose_numbers_change(built, tmp_p
     changed = sorted(k for k in after if not (after[k] == before.get(k) or (math.isnan(after[k]) and math.isnan(before[k]))))
     assert [k for k in changed if not k.startswith("reproduction.")] == ["table4.bdmard.msc.year3.n",
                                                                          "table4.bdmard.msc.year3.pct"]
-    assert result.executed() == ["medications", "reproduction"]
-    assert reread_pages(result.output) == ["generated/medications", "generated/reproducibility",
+    assert result.executed() == ["ensemble", "medications", "reproduction"]
+    assert reread_pages(result.output) == ["generated/ensemble", "generated/medications", "generated/reproducibility",
                                            "generated/reproduction", "intro"]
     assert "[reproduce] re-reading 1 page(s) whose printed values changed: intro (dataset_version)" in result.output
 
@@ -232,8 +233,8 @@ def test_a_changed_value_rereads_the_pages_that_print_it(built, tmp_path):
                                                  "RA-001,2,raised blood lipids,Hyperlipidaemia,Y,", 1))
     result = run_build(root, MINIMAL)
     assert result.returncode == 0, result.output[-3000:]
-    assert result.executed() == ["patient_flow", "reproduction", "safety", "safety_sensitivity"]
-    assert reread_pages(result.output) == ["generated/patient_flow", "generated/reproducibility",
+    assert result.executed() == ["ensemble", "patient_flow", "reproduction", "safety", "safety_sensitivity"]
+    assert reread_pages(result.output) == ["generated/ensemble", "generated/patient_flow", "generated/reproducibility",
                                            "generated/reproduction", "generated/safety",
                                            "generated/safety_sensitivity", "intro"]
     assert re.search(r"whose printed values changed: intro \(dataset_version, table2\.", result.output)
