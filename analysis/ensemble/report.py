@@ -169,7 +169,7 @@ def layout_statements(statements: pd.DataFrame, n_ok: int) -> PaperTable:
         rows.append(Row(r["claim"], [r["where"], r["rule"], f"{r['holds']} of {r['n']} ({format_number(r['pct'], 1)}%)",
                                      mine]))
     return PaperTable("The article says (our wording)", [("", ["Where", "Checked as", "Holds in reconstructions",
-                                                               "Holds in this build's dataset"])], rows,
+                                                               "Holds in the dataset of this build"])], rows,
                       [f"Shares over the {n_ok} reconstructions that reproduce every published value."])
 
 

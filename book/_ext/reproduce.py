@@ -147,7 +147,7 @@ def undetermined_mark(env, key: str, interval: tuple[float, float], spec: str | 
     linked to the ensemble page (a cross-reference, so it resolves in HTML and in the PDF)."""
     text = ensemble_marks.format_mark(key, interval, spec)
     ref = addnodes.pending_xref("", refdomain="std", reftype="doc", reftarget="/" + ensemble_marks.MARK_PAGE,
-                                refexplicit=True, refdoc=env.docname, refwarn=True)
+                                refexplicit=True, refdoc=env.docname, refwarn=True, reproduce_mark=True)
     ref += nodes.inline(text, text, classes=["undetermined"])
     return nodes.superscript("", "", ref, classes=["undetermined-mark"])
 

@@ -141,6 +141,12 @@ class SubmissionLaTeXBuilder(LaTeXBuilder):
         """Text for a reference to an item of another document, or ``None`` (not distant)."""
         std = self.env.get_domain("std")
         kind, reference = node.get("reftype"), node.get("reftarget", "")
+        if kind == "doc" and node.get("reproduce_mark"):
+            # a ‡ mark whose page is in the other document: its range as plain text (the article
+            # explains the mark where it first uses it), without "in the supplement" after each one
+            docname = docname_join(node["refdoc"], reference)
+            distant = self._locate(target, docname) is not None and docname not in self.docnames
+            return nodes.Text(node.astext()) if distant else None
         if kind == "doc":
             docname = docname_join(node["refdoc"], reference)
             other = self._locate(target, docname)

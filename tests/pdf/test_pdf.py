@@ -33,6 +33,7 @@ from pdf_build_support import normalise
 from PIL import Image
 
 from analysis import build as runner
+from analysis.ensemble.marks import format_mark, marks_for_dataset
 
 pytestmark = pytest.mark.slow
 
@@ -347,9 +348,11 @@ def test_every_figure_is_the_html_image_with_the_html_caption(pdf):
 
 
 # ----------------------------------------------------------------------------- prose
-def sentence_pattern(line: str, registry: dict[str, float], parameters: dict) -> re.Pattern | None:
+def sentence_pattern(line: str, registry: dict[str, float], parameters: dict,
+                     marks: dict | None = None) -> re.Pattern | None:
     """A pattern of the normalised PDF text for one source line that prints registry values:
-    the line's words with each ``{reg}`` replaced by the value as the book prints it and any
+    the line's words with each ``{reg}`` replaced by the value as the book prints it (followed by
+    its ‡ mark and range when ``marks``, the not-determined intervals, has the key) and any
     other role or math left open (``None`` for a line without a ``{reg}``)."""
     if line.lstrip().startswith(":") or "{reg}`" not in line:  # directive options are not printed
         return None
@@ -360,6 +363,9 @@ def sentence_pattern(line: str, registry: dict[str, float], parameters: dict) ->
             reference = token.group("target")
             reference = reference.format(**parameters) if "{" in reference else reference
             parts.append(re.escape(normalise(runner.render_registry_value(registry, reference))))
+            key, _, spec = reference.partition(":")
+            if marks and key in marks:
+                parts.append(re.escape(normalise(format_mark(key, marks[key], spec or None))))
             values += 1
         else:
             parts.append(".{0,300}?")
@@ -390,6 +396,8 @@ def test_every_registry_number_of_the_prose_is_in_its_sentence(pdf):
     (patients, patient-years, SAE rates, ACR20 and LDA by arm) and every results page."""
     registry = runner.load_registry(pdf.root / "_build" / "results" / "results.csv")
     texts = {stem: normalise(body_text(document)) for stem, document in pdf.documents.items()}
+    synthetic = runner.describe_dataset(pdf.root / pdf.html.data_dir).synthetic
+    marks = marks_for_dataset(synthetic, pdf.root / "data" / "ensemble")
     checked, failures = 0, []
     for docname, source, parameters in markdown_sources(pdf.root):
         text = texts[pdf.document_of(docname).stem]
@@ -402,7 +410,7 @@ def test_every_registry_number_of_the_prose_is_in_its_sentence(pdf):
                 else:
                     fences.append("directive" if fence.group(2).startswith("{") else "code")
                 continue
-            pattern = None if "code" in fences else sentence_pattern(line, registry, parameters)
+            pattern = None if "code" in fences else sentence_pattern(line, registry, parameters, marks)
             if pattern is None:
                 continue
             checked += 1

@@ -19,7 +19,7 @@ from analysis.published import load_published
 ALL_RUNS = {"patient_flow", "baseline", "safety", "efficacy_completers", "medications", "durability", "clusters",
             "longitudinal", "efficacy_nri", "dropouts", "safety_sensitivity", "reproduction", "ensemble", "audit"}
 #: Runs whose tables mark the values the published numbers do not determine (they read data/ensemble).
-MARKED_RUNS = {"baseline", "safety", "efficacy_completers", "medications", "durability", "clusters", "longitudinal",
+MARKED_RUNS = {"baseline", "safety", "efficacy_completers", "medications", "durability", "clusters",
                "efficacy_nri", "dropouts", "safety_sensitivity"}
 
 
