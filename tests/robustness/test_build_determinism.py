@@ -50,7 +50,7 @@ def _as_numbers(path) -> list[list[str]]:
     published numbers do not determine and the reproduction report's column saying which values
     the generator targets (the copy is presented as real data, so it has neither)."""
     frame = pd.read_csv(path, dtype=str, keep_default_na=False)
-    frame = frame.drop(columns=[c for c in frame.columns if c == "In the synthetic cohort"])
+    frame = frame.drop(columns=[c for c in frame.columns if c in ("In the synthetic cohort", "construction")])
     return [list(frame.columns)] + [[cell.replace(UNDETERMINED_MARK, "") for cell in row] for row in frame.values]
 
 
