@@ -48,13 +48,18 @@ def default_workers() -> int:
     return max(1, os.cpu_count() or 1)
 
 
+def scheduler_address(scheduler: str | None = None) -> str | None:
+    """The scheduler to join: ``scheduler``, else ``$DASK_SCHEDULER_ADDRESS``, else None (a local cluster)."""
+    return scheduler or os.environ.get("DASK_SCHEDULER_ADDRESS") or None
+
+
 @contextlib.contextmanager
 def dask_client(scheduler: str | None = None, workers: int | None = None, memory_limit: str = "auto"):
     """A ``distributed.Client``: to ``scheduler`` (or ``$DASK_SCHEDULER_ADDRESS``) if given, else
     to a new ``LocalCluster`` of processes, one thread each."""
     from distributed import Client, LocalCluster
 
-    address = scheduler or os.environ.get("DASK_SCHEDULER_ADDRESS")
+    address = scheduler_address(scheduler)
     if address:
         with Client(address) as client:
             yield client
@@ -87,8 +92,9 @@ def run_ensemble(n: int, root_seed: int, out: Path = paths.ENSEMBLE, work: Path 
     todo: list[ReconstructionSpec] = [s for s in specs if s.index not in records]
     run = EnsembleRun(out=Path(out), work=work, manifest={}, reused=sorted(records))
     if todo:
+        address = scheduler_address(scheduler)
         log(f"ensemble: {len(records)} of {n} reconstructions already computed, {len(todo)} to run "
-            f"({'scheduler ' + (scheduler or os.environ['DASK_SCHEDULER_ADDRESS']) if scheduler or os.environ.get('DASK_SCHEDULER_ADDRESS') else 'local cluster'})")
+            f"({f'scheduler {address}' if address else 'local cluster'})")
         from distributed import as_completed
 
         with dask_client(scheduler, workers) as client:
