@@ -78,7 +78,7 @@ def describe_derivation(key: str) -> str:
         return "derived: significance marker from the test of the counts"
     if stat == "p":
         return "derived: p-value from the counts"
-    if stat == "sd" and ".pct" not in key and artefact == "table3" and "delta" not in key:
+    if stat == "sd" and artefact == "table3" and "delta" not in key:  # change scores have their own SDs
         return "derived: SD of a percentage, from its count"
     if stat in ("rate", "rate_low", "rate_high"):
         return "derived: rate from events and patient-years"
