@@ -50,7 +50,7 @@ Notebooks write their registry rows (the ``registry_*`` functions of
 :func:`analysis.notebook.write_fragment`. The merged registry plus the restatements of
 :data:`analysis.tables.NARRATIVE_KEYS` equals :func:`analysis.tables.compute_results` for the same
 dataset (tested). Prose and captions print a value with the ``{reg}`` role
-(``{reg}`table2.sae.msc.rate```), formatted by :func:`analysis.presentation.format_value`;
+(``{reg}`table2.sae.msc.rate```), formatted by :func:`analysis.printing.format_value`;
 a key that is not in the registry fails the build.
 """
 from __future__ import annotations
@@ -78,11 +78,13 @@ import pandas as pd
 import yaml
 
 from analysis import paths
+from analysis.codegraph import import_closure, imported_modules
 from analysis.contract import FILES, DataContractError, load_dataset
 from analysis.crosswalk import describe_dataset_files
 from analysis.export import companion_files
 from analysis.notebook import FRAGMENT, RUN_FILE
-from analysis.presentation import POPULATION_LABELS, format_value
+from analysis.presentation.layouts import POPULATION_LABELS
+from analysis.printing import format_value
 from analysis.results import read_results, results_frame, write_results
 from analysis.tables import registry_narrative
 
@@ -147,69 +149,6 @@ def hash_sources(sources: tuple[str, ...] | list[str], root: Path | None = None)
 
 
 # ----------------------------------------------------------------------------- import closure
-PACKAGE = "analysis"
-
-
-def _module_file(name: str, root: Path) -> Path | None:
-    """The source file of module ``name`` (``analysis.x.y``) under ``root``, or None."""
-    base = root.joinpath(*name.split("."))
-    for candidate in (base.with_suffix(".py"), base / "__init__.py"):
-        if candidate.is_file():
-            return candidate
-    return None
-
-
-def _import_statements(tree: ast.AST):
-    """The import statements of ``tree`` at any depth of statements (module level, in
-    functions, classes, ``if``/``try`` blocks); expressions are not searched, as no import
-    statement can be inside one."""
-    stack = [tree]
-    while stack:
-        node = stack.pop()
-        if isinstance(node, (ast.Import, ast.ImportFrom)):
-            yield node
-            continue
-        for name in ("body", "orelse", "finalbody", "handlers", "cases"):
-            children = getattr(node, name, None)
-            if isinstance(children, list):
-                stack.extend(child for child in children if isinstance(child, (ast.stmt, ast.excepthandler,
-                                                                                  ast.match_case)))
-
-
-def _imported_modules(tree: ast.AST, module: str = "", is_package: bool = False) -> set[str]:
-    """Dotted names that the import statements of ``tree`` (anywhere: module level or inside
-    functions) may load from the ``analysis`` package, relative imports resolved from
-    ``module``. ``from analysis.x import name`` yields ``analysis.x`` and
-    ``analysis.x.name`` (the latter counts only if it is a module)."""
-    names: set[str] = set()
-    for node in _import_statements(tree):
-        if isinstance(node, ast.Import):
-            names.update(alias.name for alias in node.names)
-        else:
-            base = node.module or ""
-            if node.level:
-                parts = module.split(".") if is_package else module.split(".")[:-1]
-                parts = parts[: len(parts) - (node.level - 1)]
-                base = ".".join([*parts, base] if base else parts)
-            names.add(base)
-            names.update(f"{base}.{alias.name}" for alias in node.names)
-    return {n for n in names if n == PACKAGE or n.startswith(PACKAGE + ".")}
-
-
-#: Imports of a module file, by (path, size, modification time): each file is parsed once per
-#: process however many notebooks reach it.
-_IMPORTS_CACHE: dict[tuple[str, int, int], set[str]] = {}
-
-
-def _module_imports(path: Path, name: str) -> set[str]:
-    stat = path.stat()
-    memo = (str(path), stat.st_size, stat.st_mtime_ns)
-    if memo not in _IMPORTS_CACHE:
-        tree = ast.parse(path.read_bytes(), filename=str(path))
-        _IMPORTS_CACHE[memo] = _imported_modules(tree, name, path.name == "__init__.py")
-    return _IMPORTS_CACHE[memo]
-
-
 def notebook_source_tree(notebook: Path) -> ast.Module:
     """The code cells of a notebook as one Python module (IPython magics and shell lines,
     which are not Python, left out)."""
@@ -240,20 +179,7 @@ def analysis_closure(notebook: Path, root: Path | None = None) -> list[Path]:
     >>> "analysis/safety.py" in files, "analysis/bench.py" in files, "analysis/build.py" in files
     (True, False, False)
     """
-    root = paths.ROOT if root is None else Path(root)
-    pending = sorted(_imported_modules(notebook_source_tree(notebook)))
-    found: dict[str, Path] = {}
-    while pending:
-        name = pending.pop()
-        if name in found:
-            continue
-        path = _module_file(name, root)
-        if path is None:  # a name imported from a module, not a module itself
-            continue
-        found[name] = path
-        parents = [".".join(name.split(".")[:i]) for i in range(1, name.count(".") + 1)]
-        pending += [*parents, *sorted(_module_imports(path, name))]
-    return sorted(found.values())
+    return sorted(import_closure(imported_modules(notebook_source_tree(notebook)), root).values())
 
 
 def hash_modules(files: list[Path], root: Path | None = None) -> str:
@@ -720,7 +646,7 @@ def load_registry(path: Path = REGISTRY_FILE) -> dict[str, float]:
 
 def render_registry_value(registry: dict[str, float], reference: str) -> str:
     """Text of a ``{reg}`` reference: ``key`` or ``key:spec`` (spec as in
-    :func:`analysis.presentation.format_value`). Raises ``KeyError`` for an unknown key.
+    :func:`analysis.printing.format_value`). Raises ``KeyError`` for an unknown key.
 
     Examples
     --------
@@ -741,7 +667,7 @@ def render_registry_value(registry: dict[str, float], reference: str) -> str:
 
 def describe_parameter(run: Run, name: str) -> str:
     """Text of a ``{run}`` reference on a run's page: a parameter's value, populations by
-    their readable name (:data:`analysis.presentation.POPULATION_LABELS`)."""
+    their readable name (:data:`analysis.presentation.layouts.POPULATION_LABELS`)."""
     if name == "title":
         return run.title
     if name not in run.parameters:

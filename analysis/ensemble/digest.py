@@ -6,16 +6,17 @@
 * ``published``: the published registry's files (``data/published/*.csv``).
 
 The closure is read from the modules' ``import`` statements (module level and inside
-functions), so tooling the task never imports (``bench``, ``codecheck``, the book build) does
-not make a stored ensemble stale.
+functions, :mod:`analysis.codegraph`), so tooling the task never imports (``bench``,
+``codecheck``, the book build) does not make a stored ensemble stale, and neither do the table
+layouts: the classification depends on how a value prints (:mod:`analysis.printing`), not on
+where it is placed.
 """
 from __future__ import annotations
 
-import ast
 import hashlib
 from pathlib import Path
 
-from analysis import paths
+from analysis import codegraph, paths
 
 #: Modules whose import closure is the ensemble's code. Named, not imported: checking staleness
 #: (``make verify``, the book's ensemble page) must stay cheap. The ensemble page declares the
@@ -23,59 +24,16 @@ from analysis import paths
 ENTRY_MODULES = ("analysis.ensemble.task", "analysis.ensemble.summary", "analysis.ensemble.store")
 
 
-def module_path(module: str) -> Path | None:
-    """Source file of an ``analysis`` module (package ``__init__`` for a package), or None."""
-    base = paths.ROOT.joinpath(*module.split("."))
-    for candidate in (base.with_suffix(".py"), base / "__init__.py"):
-        if candidate.is_file():
-            return candidate
-    return None
-
-
-def imported_modules(path: Path, module: str) -> set[str]:
-    """``analysis`` modules that the file imports (absolute and relative imports)."""
-    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
-    package = module if path.name == "__init__.py" else module.rpartition(".")[0]
-    found: set[str] = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Import):
-            found.update(alias.name for alias in node.names)
-        elif isinstance(node, ast.ImportFrom):
-            if node.level:
-                parts = package.split(".")
-                base = ".".join(parts[: len(parts) - node.level + 1])
-                stem = f"{base}.{node.module}" if node.module else base
-            else:
-                stem = node.module or ""
-            found.add(stem)
-            found.update(f"{stem}.{alias.name}" for alias in node.names)
-    return {m for m in found if m == "analysis" or m.startswith("analysis.")}
-
-
 def import_closure(entries=ENTRY_MODULES) -> dict[str, Path]:
-    """Every ``analysis`` module reachable from ``entries``, with its source file.
+    """Every ``analysis`` module reachable from ``entries`` (:func:`analysis.codegraph.import_closure`).
 
     Examples
     --------
-    >>> closure = import_closure(("analysis.ensemble.plan",))
-    >>> "analysis.synthetic.assumptions" in closure, "analysis.bench" in closure
-    (True, False)
+    >>> closure = import_closure()
+    >>> "analysis.tables" in closure, "analysis.printing" in closure, "analysis.presentation" in closure
+    (True, True, False)
     """
-    closure: dict[str, Path] = {}
-    todo = list(entries)
-    while todo:
-        module = todo.pop()
-        if module in closure:
-            continue
-        path = module_path(module)
-        if path is None:  # a name imported from a module, not a module
-            continue
-        closure[module] = path
-        parts = module.split(".")
-        # importing a.b.c runs the __init__ of a and a.b as well
-        todo += [".".join(parts[:k]) for k in range(1, len(parts))]
-        todo += sorted(imported_modules(path, module))
-    return dict(sorted(closure.items()))
+    return codegraph.import_closure(entries)
 
 
 def digest_files(files) -> str:

@@ -12,7 +12,7 @@ import pandas as pd
 
 from analysis import paths
 from analysis.ensemble.summary import read_summary
-from analysis.presentation import MarkedRegistry, format_value, stat_of
+from analysis.printing import MarkedRegistry, format_value, stat_of
 
 
 def undetermined_intervals(summary: pd.DataFrame) -> dict[str, tuple[float, float]]:
@@ -57,7 +57,7 @@ def format_mark(key: str, interval: tuple[float, float], spec: str | None = None
 
 
 def marked_registry(registry, synthetic: bool, directory: str | Path = paths.ENSEMBLE):
-    """``registry`` (frame or dict) as a :class:`analysis.presentation.MarkedRegistry` whose
+    """``registry`` (frame or dict) as a :class:`analysis.printing.MarkedRegistry` whose
     tables mark the values the published numbers do not determine (none for a real dataset)."""
     values = registry if isinstance(registry, dict) else dict(zip(registry["key"], registry["value"]))
     return MarkedRegistry(values, marks_for_dataset(synthetic, directory))

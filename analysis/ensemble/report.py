@@ -17,15 +17,8 @@ from analysis.ensemble.digest import stale_reasons
 from analysis.ensemble.statements import STATEMENTS, evaluate_statements
 from analysis.ensemble.store import read_curves, read_manifest, read_values
 from analysis.ensemble.summary import CLASSES, read_summary
-from analysis.presentation import (
-    ARM_COLUMN_LABELS,
-    MISSING,
-    PaperTable,
-    Row,
-    format_number,
-    format_value,
-    visit_display,
-)
+from analysis.presentation.layouts import ARM_COLUMN_LABELS, PaperTable, Row, visit_display
+from analysis.printing import MISSING, format_number, format_value
 from analysis.results import make_result
 
 CLASS_KEYS = {c: c.replace(" ", "_") for c in CLASSES}

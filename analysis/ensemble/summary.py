@@ -12,7 +12,7 @@ Classification rule (documented on the book's page *What the published numbers d
 ``published``             the article prints the key: every reconstruction reproduces it by
                           construction (the generator checks it);
 ``determined``            every reconstruction prints the same text at the precision the book
-                          prints the key (:func:`analysis.presentation.format_value`), missing
+                          prints the key (:func:`analysis.printing.format_value`), missing
                           values included;
 ``conclusion determined`` a p-value whose printed values differ but which falls on the same
                           side of 0.05 in every reconstruction (and is computable in all);
@@ -26,7 +26,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from analysis.presentation import format_value, stat_of
+from analysis.printing import format_value, stat_of
 from analysis.published import load_published
 
 CLASSES = ("published", "determined", "conclusion determined", "not determined")

@@ -11,7 +11,7 @@ Registered in ``_config.yml`` (``sphinx.local_extensions``). The work is done by
 * roles, resolved while the pages are read:
 
   - ``{reg}`key``` or ``{reg}`key:.1f```: a value of the results registry, formatted by
-    :func:`analysis.presentation.format_value`; an unknown key is an error and fails the
+    :func:`analysis.printing.format_value`; an unknown key is an error and fails the
     build;
   - ``{build}`fact```: a fact about this build (``dataset``, ``dataset_version``,
     ``dataset_kind``, ``dataset_reason``, ``data_note``);

@@ -1,7 +1,7 @@
 """One-way layers of the ``analysis`` package, checked on its import graph (issue 10, item 3).
 
 The graph is read with ``ast`` from every module's import statements, at module level and inside
-functions alike (the cache key follows both, :func:`analysis.build.analysis_closure`). A module
+functions alike (the cache key follows both, :mod:`analysis.codegraph`). A module
 may import modules of its own layer or of a lower one; the graph has no cycle.
 """
 from __future__ import annotations
@@ -11,14 +11,15 @@ import sys
 
 import pytest
 
-from analysis import build, paths
+from analysis import codegraph, paths
 
-#: Layers, lowest first. `results` is the registry's row format (no dependency), used by the
-#: statistics modules that write registry rows, so it sits with the data layer; `notebook` (what
-#: notebooks call) writes fragments and reads the dataset, below the reports.
+#: Layers, lowest first. `results` (the registry's row format) and `printing` (how a registry value
+#: prints) have no dependency and serve every layer above, so they sit with the data layer;
+#: `notebook` (what notebooks call) writes fragments and reads the dataset, below the reports.
 LAYERS = [
     ("data", ["analysis", "analysis.paths", "analysis.schema", "analysis.dataset_io", "analysis.crosswalk",
-              "analysis.contract", "analysis.published", "analysis.results"]),
+              "analysis.contract", "analysis.published", "analysis.results", "analysis.printing",
+              "analysis.codegraph"]),
     ("derivations", ["analysis.endpoints", "analysis.populations", "analysis.derived"]),
     ("statistics per artefact", ["analysis.safety", "analysis.efficacy", "analysis.baseline", "analysis.medications",
                                  "analysis.disposition", "analysis.durability", "analysis.clusters",
@@ -50,7 +51,7 @@ def import_graph() -> dict[str, set[str]]:
     files = {module_name(p): p for p in (paths.ROOT / "analysis").rglob("*.py") if "__pycache__" not in p.parts}
     graph = {}
     for name, path in files.items():
-        imported = build._module_imports(path, name)
+        imported = codegraph.module_imports(path, name)
         # A submodule's own packages are loaded before it whatever it imports, and naming one
         # (`from analysis.synthetic import moments`) imports the submodule, listed separately.
         ancestors = {name.rsplit(".", i)[0] for i in range(1, name.count(".") + 1)}
@@ -108,7 +109,7 @@ def test_the_layer_check_sees_function_level_imports(tmp_path):
     """Test 4: an import inside a function counts (it is how cycles used to be dodged)."""
     module = tmp_path / "m.py"
     module.write_text("def f():\n    from analysis.build import Run\n    return Run\n")
-    assert build._module_imports(module, "analysis.m") >= {"analysis.build"}
+    assert codegraph.module_imports(module, "analysis.m") >= {"analysis.build"}
 
 
 def test_no_function_level_import_of_analysis_modules_outside_the_benchmarks():
@@ -120,7 +121,7 @@ def test_no_function_level_import_of_analysis_modules_outside_the_benchmarks():
     for path in (paths.ROOT / "analysis").rglob("*.py"):
         tree = ast.parse(path.read_text(encoding="utf-8"))
         top = set(map(id, tree.body))
-        for node in build._import_statements(tree):
+        for node in codegraph.import_statements(tree):
             names = [a.name for a in node.names] if isinstance(node, ast.Import) else [node.module or "."]
             if id(node) not in top and any(n.startswith("analysis") or n.startswith(".") for n in names):
                 inner.append(f"{module_name(path)}:{node.lineno}")

@@ -1,0 +1,121 @@
+"""The static import graph of the :mod:`analysis` package, read with :mod:`ast`.
+
+Two things depend on which code a computation can reach: a notebook run's cache key
+(:func:`analysis.build.analysis_closure`) and the reconstruction ensemble's staleness digest
+(:mod:`analysis.ensemble.digest`). Both follow the import statements of the modules, at module
+level and inside functions alike, with the ``__init__`` of every package on the way, so
+tooling a computation never imports (``bench``, ``codecheck``, the book build) is outside it.
+The graph is static: a module loaded by ``importlib`` with a computed name would be missed
+(the package has none).
+"""
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterable
+from pathlib import Path
+
+from analysis import paths
+
+PACKAGE = "analysis"
+
+
+def module_file(name: str, root: Path | None = None) -> Path | None:
+    """The source file of module ``name`` (``analysis.x.y``) under ``root`` (a package's
+    ``__init__.py``), or None when ``name`` is not a module (a name imported from one).
+
+    Examples
+    --------
+    >>> module_file("analysis.paths").name, module_file("analysis.ensemble").name, module_file("analysis.paths.ROOT")
+    ('paths.py', '__init__.py', None)
+    """
+    base = (paths.ROOT if root is None else Path(root)).joinpath(*name.split("."))
+    for candidate in (base.with_suffix(".py"), base / "__init__.py"):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def import_statements(tree: ast.AST):
+    """The import statements of ``tree`` at any depth of statements (module level, in
+    functions, classes, ``if``/``try`` blocks); expressions are not searched, as no import
+    statement can be inside one."""
+    stack = [tree]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, (ast.Import, ast.ImportFrom)):
+            yield node
+            continue
+        for field in ("body", "orelse", "finalbody", "handlers", "cases"):
+            children = getattr(node, field, None)
+            if isinstance(children, list):
+                stack.extend(child for child in children
+                             if isinstance(child, (ast.stmt, ast.excepthandler, ast.match_case)))
+
+
+def imported_modules(tree: ast.AST, module: str = "", is_package: bool = False) -> set[str]:
+    """Dotted names that the import statements of ``tree`` may load from the ``analysis``
+    package, relative imports resolved from ``module``. ``from analysis.x import name``
+    yields ``analysis.x`` and ``analysis.x.name`` (the latter counts only if it is a module).
+
+    Examples
+    --------
+    >>> sorted(imported_modules(ast.parse("from analysis.x import y\\ndef f():\\n    import json")))
+    ['analysis.x', 'analysis.x.y']
+    >>> sorted(imported_modules(ast.parse("from .plan import Spec"), "analysis.ensemble.task"))
+    ['analysis.ensemble.plan', 'analysis.ensemble.plan.Spec']
+    """
+    names: set[str] = set()
+    for node in import_statements(tree):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        else:
+            base = node.module or ""
+            if node.level:
+                parts = module.split(".") if is_package else module.split(".")[:-1]
+                parts = parts[: len(parts) - (node.level - 1)]
+                base = ".".join([*parts, base] if base else parts)
+            names.add(base)
+            names.update(f"{base}.{alias.name}" for alias in node.names)
+    return {n for n in names if n == PACKAGE or n.startswith(PACKAGE + ".")}
+
+
+#: Imports of a module file, by (path, size, modification time): each file is parsed once per
+#: process however many closures reach it.
+_IMPORTS_CACHE: dict[tuple[str, int, int], set[str]] = {}
+
+
+def module_imports(path: Path, name: str) -> set[str]:
+    """:func:`imported_modules` of the module ``name`` stored at ``path`` (parsed once)."""
+    stat = path.stat()
+    memo = (str(path), stat.st_size, stat.st_mtime_ns)
+    if memo not in _IMPORTS_CACHE:
+        tree = ast.parse(path.read_bytes(), filename=str(path))
+        _IMPORTS_CACHE[memo] = imported_modules(tree, name, path.name == "__init__.py")
+    return _IMPORTS_CACHE[memo]
+
+
+def import_closure(entries: Iterable[str], root: Path | None = None) -> dict[str, Path]:
+    """Every ``analysis`` module reachable from the modules ``entries``, with its source file:
+    the entries, transitively the modules they import, and the packages on the way (importing
+    ``a.b.c`` runs the ``__init__`` of ``a`` and ``a.b``).
+
+    Examples
+    --------
+    >>> closure = import_closure(["analysis.ensemble.plan"])
+    >>> "analysis.synthetic.assumptions" in closure, "analysis.ensemble" in closure, "analysis.bench" in closure
+    (True, True, False)
+    """
+    root = paths.ROOT if root is None else Path(root)
+    pending = sorted(entries, reverse=True)
+    found: dict[str, Path] = {}
+    while pending:
+        name = pending.pop()
+        if name in found:
+            continue
+        path = module_file(name, root)
+        if path is None:
+            continue
+        found[name] = path
+        parents = [".".join(name.split(".")[:i]) for i in range(1, name.count(".") + 1)]
+        pending += [*parents, *sorted(module_imports(path, name))]
+    return dict(sorted(found.items()))
