@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from analysis import audit as audit_module
+from analysis.audit import assembly as audit_assembly
 from analysis.audit import (
     audit_cross_artefact,
     audit_event_rates,
@@ -31,10 +31,10 @@ from analysis.audit import (
     compute_percentage_sd,
     identify_percentage_sd_formula,
     meets_printed_p,
-    prints_as,
     summarise_audit,
     tabulate_printed_values,
 )
+from analysis.verify import prints_as
 
 reg = tabulate_printed_values
 
@@ -414,7 +414,7 @@ def test_response_nesting():
 def test_audit_published_rejects_duplicate_check_ids(monkeypatch):
     duplicate = lambda published: pd.DataFrame(  # noqa: E731
         [{"check_id": "x", "family": "nesting", "keys": "table3.n.msc", "status": "consistent", "evidence": "e"}] * 2)
-    monkeypatch.setitem(audit_module._FAMILY_FUNCTIONS, "nesting", duplicate)
+    monkeypatch.setitem(audit_assembly._FAMILY_FUNCTIONS, "nesting", duplicate)
     with pytest.raises(ValueError, match=r"duplicate check_id \['x'\]"):
         audit_published(reg({"table3.n.msc": "69"}))
 
@@ -422,7 +422,7 @@ def test_audit_published_rejects_duplicate_check_ids(monkeypatch):
 def test_audit_published_rejects_unknown_keys(monkeypatch):
     unknown = lambda published: pd.DataFrame(  # noqa: E731
         [{"check_id": "x", "family": "nesting", "keys": "table9.n.msc", "status": "consistent", "evidence": "e"}])
-    monkeypatch.setitem(audit_module._FAMILY_FUNCTIONS, "nesting", unknown)
+    monkeypatch.setitem(audit_assembly._FAMILY_FUNCTIONS, "nesting", unknown)
     with pytest.raises(ValueError, match=r"absent from the registry: \['table9\.n\.msc'\]"):
         audit_published(reg({"table3.n.msc": "69"}))
 

@@ -10,7 +10,7 @@ import dataclasses
 import pytest
 import yaml
 
-from analysis import build, codecheck
+from analysis import build, codecheck, notebook
 from analysis.paths import ROOT
 
 
@@ -45,7 +45,7 @@ def test_manifest_lists_exactly_the_outputs_and_registry_files(runs, manifest):
     """Test 3: nothing else and nothing twice: artefacts, one registry fragment per run, the
     merged registry and the reproduction comparison."""
     expected = [f"book/generated/{run.id}/{name}" for run in runs
-                for name in [*run.artefacts.values(), build.FRAGMENT]]
+                for name in [*run.artefacts.values(), notebook.FRAGMENT]]
     expected += ["_build/results/results.csv", "_build/results/reproduction.csv"]
     files = [entry["file"] for entry in manifest]
     assert sorted(files) == sorted(expected)

@@ -59,7 +59,8 @@ def test_the_plan_has_the_runs_this_file_names(repo):
     assert set(keys(repo)) == ALL_RUNS
 
 
-@pytest.mark.parametrize("tool", ["analysis/bench.py", "analysis/codecheck.py", "analysis/build.py",
+@pytest.mark.parametrize("tool", ["analysis/bench.py", "analysis/codecheck.py", "analysis/build/runner.py",
+                                  "analysis/build/__init__.py",
                                   "analysis/ensemble/engine.py", "analysis/ensemble/bench.py"])
 def test_editing_tooling_changes_no_run_key(repo, tool):
     """Test 2: benchmarks, the CODECHECK writer, the runner itself and the ensemble's Dask engine

@@ -1,0 +1,135 @@
+"""The book's build: run plan, notebook execution with papermill, cache, registry to prose.
+
+``jupyter-book build book/`` loads the local Sphinx extension ``book/_ext/reproduce.py``,
+which calls this module in two steps:
+
+1. **when the configuration is read** (:func:`inspect_dataset`): the dataset is located
+   (``$ANALYSIS_DATA_DIR``, else ``data/synthetic``), validated with
+   :func:`analysis.contract.load_dataset` and classified as synthetic or not
+   (:func:`classify_dataset`). An invalid dataset stops the build here, with the
+   contract's report, before any notebook runs.
+2. **when the builder starts** (:func:`prepare_book`): every run of the run plan
+   (``book/runplan.yml``: notebook x parameters -> executed page) gets a cache key
+   (:func:`compute_run_key`); runs whose key has no complete cache entry are executed by
+   papermill, in parallel, each into its own cache entry under ``_build/book-runs/``.
+   Only when **every** run has succeeded are the executed notebooks and their outputs
+   copied into ``book/generated/`` (the pages Sphinx reads) and the registry fragments
+   merged into ``_build/results/results.csv``. A failing notebook stops the build with the
+   run, the cell and the error; the pages and the registry keep their previous, complete
+   state, and Sphinx never starts reading.
+
+Cache key
+---------
+A run's key is the SHA-256 of exactly what the run can reach: the notebook file, the run's
+parameters (including the dataset directory and its synthetic flag), the content of every
+dataset table the run declares as an input (``inputs`` in the run plan; ``[]`` for none) and
+of every non-table file of the dataset folder (README, marker), the source of the
+``analysis`` modules in the notebook's static import closure (:func:`analysis_closure`:
+the modules its code cells import, then theirs, transitively, module- and function-level),
+``requirements.lock``, the repository paths the run declares as ``sources`` (files or
+folders, e.g. ``data/published`` for the runs that compare with the published registry) and
+:data:`RUNNER_VERSION`. Tooling no notebook imports (``analysis.bench``,
+``analysis.codecheck``, ``analysis.synthetic``) is in no key. Nothing changed: no notebook
+runs. One input changed: only the runs whose key covers it.
+
+Declarations are enforced: a notebook gets the dataset through
+:func:`analysis.notebook.load_run_dataset`, where every undeclared table raises on first
+use, and the runner records the run's ``sources`` beside its output folder, after which
+code that reads a repository source (:func:`analysis.paths.check_source`) raises for an
+undeclared one. A wrong declaration fails loudly instead of leaving a stale cache entry.
+
+Files are copied into ``book/generated/`` only when their bytes differ, so Sphinx's
+incremental build re-reads exactly the pages whose notebook re-ran. A page that prints
+registry values or build facts is re-read when one of the values it printed changed (the
+book's extension records them per page), not whenever the registry does.
+
+Registry to prose
+-----------------
+Notebooks write their registry rows (the ``registry_*`` functions of
+:mod:`analysis.tables` and of the durability, clusters and longitudinal modules) with
+:func:`analysis.notebook.write_fragment`. The merged registry plus the restatements of
+:data:`analysis.tables.NARRATIVE_KEYS` equals :func:`analysis.tables.compute_results` for the same
+dataset (tested). Prose and captions print a value with the ``{reg}`` role
+(``{reg}`table2.sae.msc.rate```), formatted by :func:`analysis.printing.format_value`;
+a key that is not in the registry fails the build.
+
+Modules
+-------
+``errors`` (what a failed build raises), ``hashing`` (content hashes, the code a notebook
+reaches), ``dataset`` (the build's dataset and its identity), ``runplan`` (the run plan),
+``runner`` (papermill execution), ``cache`` (run keys and cache entries), ``publish``
+(pages and the merged registry), ``prose`` (registry values and build facts for the Sphinx
+extension), ``appendix`` (the reproducibility page), ``lock`` (one build at a time) and
+``book`` (the two steps above). Every public name is importable from ``analysis.build``.
+"""
+from __future__ import annotations
+
+from analysis.build.appendix import (  # noqa: F401
+    render_reproducibility_page,
+)
+from analysis.build.book import (  # noqa: F401
+    BookState,
+    default_workers,
+    prepare_book,
+)
+from analysis.build.cache import (  # noqa: F401
+    RUNNER_VERSION,
+    RUNS,
+    compute_run_key,
+    prune_cache,
+    run_keys,
+)
+from analysis.build.dataset import (  # noqa: F401
+    DatasetInfo,
+    classify_dataset,
+    dataset_label,
+    describe_dataset,
+    inspect_dataset,
+)
+from analysis.build.errors import (  # noqa: F401
+    BuildError,
+    Log,
+    NotebookRunError,
+)
+from analysis.build.hashing import (  # noqa: F401
+    analysis_closure,
+    hash_file,
+    hash_modules,
+    hash_sources,
+    hash_tree,
+    notebook_source_tree,
+)
+from analysis.build.lock import (  # noqa: F401
+    LOCK_FILE,
+    BuildLock,
+    acquire_build_lock,
+)
+from analysis.build.prose import (  # noqa: F401
+    announcement_html,
+    build_facts,
+    load_registry,
+    render_registry_value,
+)
+from analysis.build.publish import (  # noqa: F401
+    GENERATED,
+    REGISTRY_FILE,
+    merge_registry,
+    publish,
+    read_registry,
+)
+from analysis.build.runner import (  # noqa: F401
+    RunRecord,
+    execute_run,
+    execute_runs,
+)
+from analysis.build.runplan import (  # noqa: F401
+    CONTRACT_FILES,
+    INJECTED,
+    RUNPLAN,
+    Run,
+    check_source_path,
+    describe_parameter,
+    load_run_plan,
+    notebook_parameter_names,
+    run_parameters,
+)

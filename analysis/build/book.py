@@ -1,0 +1,60 @@
+"""Orchestration: from the dataset and the run plan to published pages and registry."""
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from analysis.build.appendix import render_reproducibility_page
+from analysis.build.cache import RUNS, prune_cache, run_keys
+from analysis.build.dataset import DatasetInfo
+from analysis.build.errors import Log
+from analysis.build.publish import GENERATED, REGISTRY_FILE, merge_registry, publish
+from analysis.build.runner import RunRecord, execute_runs
+from analysis.build.runplan import RUNPLAN, Run, load_run_plan
+from analysis.results import write_results
+
+
+# ----------------------------------------------------------------------------- orchestration
+@dataclass
+class BookState:
+    """What the Sphinx extension needs after :func:`prepare_book`."""
+
+    dataset: DatasetInfo
+    runs: list[Run]
+    records: list[RunRecord]
+    registry: dict[str, float]
+    executed: list[str]
+
+
+def default_workers() -> int:
+    """Kernels run in parallel: ``$BOOK_WORKERS``, else the CPU count (at most 4)."""
+    return int(os.environ.get("BOOK_WORKERS") or min(os.cpu_count() or 1, 4))
+
+
+def prepare_book(dataset: DatasetInfo, runplan: Path = RUNPLAN, workers: int | None = None,
+                 log: Log = print, generated: Path = GENERATED, registry_file: Path = REGISTRY_FILE) -> BookState:
+    """Execute what is stale, then publish pages and registry (only if every run succeeded)."""
+    runs = load_run_plan(runplan)
+    keys = run_keys(runs, dataset)
+    records = []
+    for run in runs:
+        key = keys[run.id]
+        record = RunRecord(run, key, RUNS / run.id / key)
+        meta = record.entry / "meta.json"
+        if meta.is_file():
+            record.meta = json.loads(meta.read_text(encoding="utf-8"))
+        records.append(record)
+    stale = [r for r in records if not r.meta]
+    log(f"[reproduce] dataset {dataset.label} ({'synthetic' if dataset.synthetic else 'not synthetic'}); "
+        f"{len(runs)} runs, {len(runs) - len(stale)} cached, {len(stale)} to execute"
+        + (f": {', '.join(r.run.id for r in stale)}" if stale else ""))
+    execute_runs(stale, dataset, workers or default_workers(), log)
+    registry = merge_registry(records)
+    page = render_reproducibility_page(records, dataset).encode()
+    publish(records, generated, extra={"reproducibility.md": page})
+    write_results(registry, registry_file)
+    prune_cache(records)
+    return BookState(dataset, runs, records, dict(zip(registry["key"], registry["value"])),
+                     [r.run.id for r in stale])

@@ -1,0 +1,88 @@
+"""The run cache: each run's key and its entries under ``_build/book-runs/``."""
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+from pathlib import Path
+
+from analysis import paths
+from analysis.build.dataset import DatasetInfo
+from analysis.build.hashing import analysis_closure, hash_file, hash_modules, hash_sources
+from analysis.build.runner import RunRecord
+from analysis.build.runplan import CONTRACT_FILES, Run, run_parameters
+
+#: Bump to invalidate every cache entry (a change of this runner's contract with notebooks).
+RUNNER_VERSION = "1"
+#: Cache of executed runs: ``<run id>/<key>/`` holds ``<run id>.ipynb``, ``<run id>/``
+#: (the run's outputs) and ``meta.json`` (written last: an entry without it is incomplete).
+RUNS = paths.BUILD / "book-runs"
+
+
+def compute_run_key(run: Run, dataset: DatasetInfo, code_hash: str, lock_hash: str,
+                    sources_hash: str = "") -> str:
+    """The cache key of a run (first 16 hex digits of a SHA-256; see the module notes).
+
+    ``code_hash`` is :func:`hash_modules` of the run's :func:`analysis_closure`,
+    ``sources_hash`` :func:`hash_sources` of its declared ``sources``.
+
+    Examples
+    --------
+    >>> import dataclasses
+    >>> ds = DatasetInfo(Path("d"), "d", False, "", {"subjects.csv": "a", "visits.csv": "b", "README.md": "c"}, {})
+    >>> run = Run("x", Path(__file__), ("subjects.csv",), {"population": "completers"})
+    >>> key = compute_run_key(run, ds, "code", "lock")
+    >>> key == compute_run_key(run, dataclasses.replace(ds, files={**ds.files, "visits.csv": "B"}), "code", "lock")
+    True
+    >>> key == compute_run_key(run, dataclasses.replace(ds, files={**ds.files, "README.md": "C"}), "code", "lock")
+    False
+    """
+    parameters = run_parameters(run, dataset, output_dir="")
+    payload = {
+        "runner": RUNNER_VERSION,
+        "notebook": hash_file(run.notebook),
+        "parameters": parameters,
+        "inputs": {f: dataset.files.get(f, "") for f in run.inputs},
+        "dataset_other_files": {f: h for f, h in dataset.files.items() if f not in CONTRACT_FILES},
+        "code": code_hash,
+        "lock": lock_hash,
+        "sources": {"declared": sorted(run.sources), "content": sources_hash},
+    }
+    return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def run_keys(runs: list[Run], dataset: DatasetInfo, root: Path | None = None) -> dict[str, str]:
+    """The cache key of every run of ``runs`` (run id -> key), hashing each module and
+    source once."""
+    root = paths.ROOT if root is None else Path(root)
+    lock_hash = hash_file(root / "requirements.lock")
+    keys = {}
+    for run in runs:
+        code_hash = hash_modules(analysis_closure(run.notebook, root), root)
+        keys[run.id] = compute_run_key(run, dataset, code_hash, lock_hash, hash_sources(run.sources, root))
+    return keys
+
+
+
+
+def prune_cache(records: list[RunRecord], keep: int = 4, runs_dir: Path = RUNS) -> list[Path]:
+    """Remove cache entries: incomplete ones (no ``meta.json``), entries of runs no longer in
+    the plan, and all but the ``keep`` most recent other keys of each run (so switching
+    between a few datasets stays cached). The entries of ``records`` are never removed."""
+    in_use = {record.entry for record in records}
+    removed = []
+    if not runs_dir.is_dir():
+        return removed
+    plan_ids = {record.run.id for record in records}
+    for run_dir in sorted(p for p in runs_dir.iterdir() if p.is_dir()):
+        entries = [p for p in run_dir.iterdir() if p.is_dir() and p not in in_use]
+        complete = sorted((p for p in entries if (p / "meta.json").is_file()),
+                          key=lambda p: (p / "meta.json").stat().st_mtime, reverse=True)
+        keep_here = complete[:keep] if run_dir.name in plan_ids else []
+        for path in entries:
+            if path not in keep_here:
+                shutil.rmtree(path, ignore_errors=True)
+                removed.append(path)
+        if not any(run_dir.iterdir()):
+            run_dir.rmdir()
+    return removed

@@ -1,0 +1,152 @@
+"""Notebook execution with papermill, each run into its own cache entry."""
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import time
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+import nbformat
+
+from analysis import paths
+from analysis.build.dataset import DatasetInfo
+from analysis.build.errors import Log, NotebookRunError
+from analysis.build.runplan import Run, run_parameters
+from analysis.export import companion_files
+from analysis.notebook import FRAGMENT, RUN_FILE
+
+
+# ----------------------------------------------------------------------------- execution
+@dataclass
+class RunRecord:
+    """A run of this build: its key, its cache entry and how its results were obtained."""
+
+    run: Run
+    key: str
+    entry: Path
+    executed: bool = False
+    meta: dict = field(default_factory=dict)
+
+    @property
+    def notebook_out(self) -> Path:
+        return self.entry / f"{self.run.id}.ipynb"
+
+    @property
+    def output_dir(self) -> Path:
+        return self.entry / self.run.id
+
+
+def _strip_ansi(text: str) -> str:
+    return re.sub(r"\x1b\[[0-9;]*[A-Za-z]", "", text)
+
+
+def _source_cell_number(run: Run, executed_notebook: Path, source_text: str) -> int | None:
+    """1-based number of the failing cell in the *source* notebook.
+
+    The executed notebook has extra cells (papermill's injected parameters and its error
+    banners), so the failing cell is found by the id of the cell holding the error output,
+    and, failing that, by its source text.
+    """
+    source = nbformat.read(run.notebook, as_version=4)
+    failing_id = None
+    try:
+        executed = nbformat.read(executed_notebook, as_version=4)
+        failing_id = next((cell.get("id") for cell in executed.cells if cell.cell_type == "code"
+                           and any(o.get("output_type") == "error" for o in cell.get("outputs", []))), None)
+    except Exception:  # noqa: BLE001 - fall back to the source text
+        pass
+    for number, cell in enumerate(source.cells, start=1):
+        if failing_id is not None and cell.get("id") == failing_id:
+            return number
+    matches = [n for n, cell in enumerate(source.cells, start=1) if cell.source == source_text]
+    return matches[0] if len(matches) == 1 else None
+
+
+def _describe_failure(run: Run, err: Exception, executed_notebook: Path) -> str:
+    from papermill.exceptions import PapermillExecutionError  # only on failure (see execute_run)
+
+    rel_nb = run.notebook.relative_to(paths.ROOT) if run.notebook.is_relative_to(paths.ROOT) else run.notebook
+    if isinstance(err, PapermillExecutionError):
+        number = _source_cell_number(run, executed_notebook, err.source)
+        where = f"cell {number} of {rel_nb}" if number else f"a cell of {rel_nb}"
+        source = "\n".join("    | " + line for line in err.source.splitlines()[:12])
+        trace = "\n".join(_strip_ansi(line) for line in err.traceback[-3:])
+        return (f"notebook run {run.id!r} failed in {where} (execution count {err.exec_count}):\n"
+                f"{source}\n{err.ename}: {err.evalue}\n\n{trace}\n\n"
+                f"The executed notebook with the error is {executed_notebook}.")
+    return f"notebook run {run.id!r} ({rel_nb}) failed: {type(err).__name__}: {err}"
+
+
+def execute_run(record: RunRecord, dataset: DatasetInfo) -> RunRecord:
+    """Execute one run with papermill into its cache entry; write ``meta.json`` last."""
+    import papermill  # slow to import; a build with every run cached never needs it
+
+    if record.entry.exists():
+        shutil.rmtree(record.entry)
+    record.output_dir.mkdir(parents=True)
+    # What the notebook may read besides the dataset (enforced by analysis.notebook.output_path).
+    (record.entry / RUN_FILE).write_text(json.dumps({"run": record.run.id, "sources": list(record.run.sources)}),
+                                         encoding="utf-8")
+    params = run_parameters(record.run, dataset, record.output_dir.relative_to(paths.ROOT).as_posix())
+    started = datetime.now(timezone.utc)
+    t0 = time.perf_counter()
+    try:
+        papermill.execute_notebook(str(record.run.notebook), str(record.notebook_out), parameters=params,
+                                   kernel_name="python3", language="python", cwd=str(paths.ROOT), progress_bar=False,
+                                   log_output=False, request_save_on_cell_execute=False, start_timeout=120)
+    except Exception as err:  # noqa: BLE001 - every failure becomes one report
+        raise NotebookRunError(_describe_failure(record.run, err, record.notebook_out)) from None
+    seconds = time.perf_counter() - t0
+    nb = nbformat.read(record.notebook_out, as_version=4)
+    for cell in nb.cells:  # the injected parameters are shown folded, like the notebook's own
+        if "injected-parameters" in cell.metadata.get("tags", []):
+            cell.metadata["tags"] = [*cell.metadata["tags"], "hide-input"]
+            # The page shows where the data were, not the machine's path to them.
+            cell.source = cell.source.replace(repr(dataset.label), repr(dataset.public_label)).replace(
+                json.dumps(dataset.label), json.dumps(dataset.public_label))
+    # papermill records the machine's paths (input, output, parameters): not published.
+    nb.metadata.get("papermill", {}).pop("input_path", None)
+    nb.metadata.get("papermill", {}).pop("output_path", None)
+    nb.metadata.get("papermill", {}).get("parameters", {}).pop("data_dir", None)
+    nbformat.write(nb, record.notebook_out)
+    # every artefact with its submission files (analysis.export.companion_files)
+    written = [FRAGMENT, *(name for artefact in record.run.artefacts.values() for name in companion_files(artefact))]
+    missing = [name for name in written if not (record.output_dir / name).is_file()]
+    if missing:
+        raise NotebookRunError(f"notebook run {record.run.id!r} finished without writing {missing} "
+                               f"to its output folder {record.output_dir}")
+    record.meta = {"run": record.run.id, "key": record.key, "seconds": round(seconds, 2),
+                   "executed_at": started.isoformat(timespec="seconds"), "parameters": params}
+    tmp = record.entry / "meta.json.tmp"
+    tmp.write_text(json.dumps(record.meta, indent=1, sort_keys=True), encoding="utf-8")
+    tmp.replace(record.entry / "meta.json")
+    record.executed = True
+    return record
+
+
+def execute_runs(records: list[RunRecord], dataset: DatasetInfo, workers: int, log: Log = print) -> None:
+    """Execute ``records`` in parallel (``workers`` kernels). The first failure cancels the
+    runs not yet started and is raised once the running ones have finished."""
+    if not records:
+        return
+    failure: NotebookRunError | None = None
+    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+        futures = {pool.submit(execute_run, record, dataset): record for record in records}
+        for future in as_completed(futures):
+            record = futures[future]
+            if future.cancelled():
+                continue
+            try:
+                future.result()
+                log(f"[reproduce] executed {record.run.id} in {record.meta['seconds']:.1f} s")
+            except NotebookRunError as err:
+                if failure is None:
+                    failure = err
+                    for other in futures:
+                        other.cancel()
+    if failure is not None:
+        raise failure
