@@ -32,7 +32,6 @@ STAT_FORMATS: dict[str, int | str] = {
     "p": "p", "marker": "marker", "statistic": 2, "var_patient": 3, "var_residual": 3,
 }
 
-# ----------------------------------------------------------------------------- numbers
 class MarkedRegistry(dict):
     """A registry (key -> value) that marks, in the tables laid out from it, the values the
     published numbers do not determine.

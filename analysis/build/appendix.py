@@ -12,7 +12,6 @@ from analysis.build.hashing import hash_file, hash_tree
 from analysis.build.runner import RunRecord
 
 
-# ----------------------------------------------------------------------------- reproducibility page
 def _git(*args: str) -> str:
     try:
         return subprocess.run(["git", *args], cwd=paths.ROOT, capture_output=True, text=True, timeout=20,

@@ -16,7 +16,6 @@ from analysis.build.runplan import RUNPLAN, Run, load_run_plan
 from analysis.results import write_results
 
 
-# ----------------------------------------------------------------------------- orchestration
 @dataclass
 class BookState:
     """What the Sphinx extension needs after :func:`prepare_book`."""

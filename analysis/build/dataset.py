@@ -14,7 +14,6 @@ from analysis.contract import DataContractError, load_dataset
 from analysis.crosswalk import describe_dataset_files
 
 
-# ----------------------------------------------------------------------------- dataset
 @dataclass(frozen=True)
 class DatasetInfo:
     """The dataset a build uses: where it is, whether it is synthetic, what its files hold."""

@@ -13,7 +13,6 @@ from pathlib import Path
 from analysis import paths
 from analysis.build.errors import BuildError, Log
 
-# ----------------------------------------------------------------------------- build lock
 #: Held by the build that runs notebooks, publishes and reads pages; the second build of the
 #: same checkout waits for it (or, with ``BOOK_LOCK=fail``, stops at once naming the holder).
 LOCK_FILE = paths.BUILD / "book.lock"
@@ -29,6 +28,10 @@ class BuildLock:
 
     def release(self) -> None:
         if self.handle is not None:
+            # A released lock names no holder: only a killed build leaves its record behind.
+            self.handle.seek(0)
+            self.handle.truncate()
+            self.handle.flush()
             fcntl.flock(self.handle, fcntl.LOCK_UN)
             self.handle.close()
             self.handle = None

@@ -9,7 +9,6 @@ from analysis.build.publish import REGISTRY_FILE, read_registry
 from analysis.printing import format_value
 
 
-# ----------------------------------------------------------------------------- registry to prose
 def load_registry(path: Path = REGISTRY_FILE) -> dict[str, float]:
     """Registry ``key -> value`` as written by the build."""
     frame = read_registry(path)

@@ -17,7 +17,6 @@ GENERATED = paths.BOOK / "generated"
 REGISTRY_FILE = paths.RESULTS / "results.csv"
 
 
-# ----------------------------------------------------------------------------- publishing
 def _write_if_changed(path: Path, data: bytes) -> bool:
     """Write ``data`` to ``path`` unless it already holds exactly that; True if written."""
     if path.is_file() and path.read_bytes() == data:

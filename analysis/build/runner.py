@@ -20,7 +20,6 @@ from analysis.export import companion_files
 from analysis.notebook import FRAGMENT, RUN_FILE
 
 
-# ----------------------------------------------------------------------------- execution
 @dataclass
 class RunRecord:
     """A run of this build: its key, its cache entry and how its results were obtained."""

@@ -23,7 +23,6 @@ INJECTED = ("data_dir", "dataset_files", "synthetic", "output_dir")
 CONTRACT_FILES = FILES
 
 
-# ----------------------------------------------------------------------------- run plan
 @dataclass(frozen=True)
 class Run:
     """One run of the plan: a notebook, its parameters, its dataset inputs, its artefacts."""

@@ -47,9 +47,8 @@ from analysis.presentation.rendering import (  # noqa: F401
 from analysis.presentation.status import (  # noqa: F401
     ARTEFACT_LABELS,
     AUDIT_FAMILY_LABELS,
-    STATUS_COLOURS,
     STATUS_TABLE_WIDTHS,
-    contrast_ratio,
+    STATUSES,
     format_status,
     layout_audit_family,
     layout_audit_findings,
@@ -59,7 +58,6 @@ from analysis.presentation.status import (  # noqa: F401
     show_audit_family,
     show_reproduction_section,
     show_status_table,
-    status_stylesheet,
     to_status_list_table,
 )
 from analysis.printing import (  # noqa: F401

@@ -18,17 +18,9 @@ from analysis.presentation.rendering import _md_escape, _rst_escape
 from analysis.printing import MISSING, format_number
 from analysis.verify import STATUSES as REPRODUCTION_STATUSES
 
-#: Status -> (text colour, background) in the light and in the dark theme. Every pair has a
-#: contrast ratio of at least 7:1 (WCAG 2 level AAA for text; see :func:`contrast_ratio`).
-STATUS_COLOURS: dict[str, tuple[str, str, str, str]] = {
-    "match": ("#0d5524", "#e3f4e8", "#c9f0d4", "#143d22"),
-    "consistent": ("#0d5524", "#e3f4e8", "#c9f0d4", "#143d22"),
-    "mismatch": ("#8f1d14", "#fde4e2", "#ffd4cf", "#4a1510"),
-    "inconsistent": ("#8f1d14", "#fde4e2", "#ffd4cf", "#4a1510"),
-    "missing": ("#664d03", "#fff3cd", "#ffe8a3", "#3d3000"),
-    "undecidable": ("#3b4450", "#eceff3", "#dde3ea", "#2b3138"),
-    "documented": ("#1a3d7c", "#e4ecfa", "#d3e1fb", "#17284a"),
-}
+#: Every status a badge can show. Their colours, light and dark theme, are in
+#: ``book/_static/status.css`` (loaded on every page by the book's extension).
+STATUSES: tuple[str, ...] = tuple(dict.fromkeys((*REPRODUCTION_STATUSES, *AUDIT_STATUSES)))
 #: Published artefact (first key segment) -> how the reproduction report names it.
 ARTEFACT_LABELS: dict[str, str] = {
     "disposition": "Patient disposition (Results text and Fig. 1)",
@@ -53,52 +45,6 @@ AUDIT_FAMILY_LABELS: dict[str, str] = {
 }
 
 
-def contrast_ratio(foreground: str, background: str) -> float:
-    """WCAG 2 contrast ratio of two ``#rrggbb`` colours, from 1 (none) to 21 (black on white).
-
-    Relative luminance ``L = 0.2126 R + 0.7152 G + 0.0722 B`` of the linearised sRGB channels;
-    ratio ``(L1 + 0.05) / (L2 + 0.05)`` with ``L1`` the lighter colour (WCAG 2.1, definitions
-    of *relative luminance* and *contrast ratio*).
-
-    Examples
-    --------
-    >>> round(contrast_ratio("#000000", "#ffffff"), 1)
-    21.0
-    >>> min(round(contrast_ratio(fg, bg), 1) for colours in STATUS_COLOURS.values()
-    ...     for fg, bg in (colours[:2], colours[2:])) >= 7
-    True
-    """
-    def luminance(colour: str) -> float:
-        channels = [int(colour.lstrip("#")[i:i + 2], 16) / 255 for i in (0, 2, 4)]
-        linear = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
-        return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
-
-    light, dark = sorted((luminance(foreground), luminance(background)), reverse=True)
-    return (light + 0.05) / (dark + 0.05)
-
-
-def status_stylesheet() -> str:
-    """CSS of the status badges (``span.status.status-<status>``) and of the status tables,
-    for the light and the dark theme of the book.
-
-    Examples
-    --------
-    >>> "span.status-mismatch { color: #8f1d14; background-color: #fde4e2; }" in status_stylesheet()
-    True
-    """
-    rules = ["span.status { display: inline-block; padding: 0 0.4em; border: 1px solid currentColor; "
-             "border-radius: 0.3em; font-weight: 600; white-space: nowrap; }",
-             "table.status-table td, table.status-table th { padding: 0.2rem 0.45rem; font-size: 0.85em; "
-             "vertical-align: top; }",
-             "table.status-table { table-layout: fixed; }",
-             "table.status-table code, table.status-table code span.pre { white-space: normal; "
-             "overflow-wrap: anywhere; }"]
-    for status, (fg, bg, dark_fg, dark_bg) in STATUS_COLOURS.items():
-        rules.append(f"span.status-{status} {{ color: {fg}; background-color: {bg}; }}")
-        rules.append(f'html[data-theme="dark"] span.status-{status} {{ color: {dark_fg}; background-color: {dark_bg}; }}')
-    return "\n".join(rules)
-
-
 def format_status(status: str) -> str:
     """reStructuredText of a status badge: the status word in the role ``status-<status>``
     that :func:`to_status_list_table` defines (HTML ``<span class="status status-<status>">``).
@@ -108,8 +54,8 @@ def format_status(status: str) -> str:
     >>> format_status("mismatch")
     ':status-mismatch:`mismatch`'
     """
-    if status not in STATUS_COLOURS:
-        raise ValueError(f"unknown status {status!r}; known: {', '.join(STATUS_COLOURS)}")
+    if status not in STATUSES:
+        raise ValueError(f"unknown status {status!r}; known: {', '.join(STATUSES)}")
     return f":status-{status}:`{status}`"
 
 
@@ -184,8 +130,8 @@ def to_status_list_table(table: pd.DataFrame, caption: str, label: str, status_c
 
 def show_status_table(table: pd.DataFrame, csv_path: Path, caption: str, label: str, status_column: str = "status",
                       literal_columns: tuple[str, ...] = (), footnotes: tuple[str, ...] = (), data_note: bool = True):
-    """Write ``table`` as CSV (and XLSX) and return the Markdown the notebook displays: the badge
-    stylesheet (:func:`status_stylesheet`, HTML only), the numbered list table
+    """Write ``table`` as CSV (and XLSX) and return the Markdown the notebook displays: the numbered
+    list table
     (:func:`to_status_list_table`), footnotes, the CSV link and, unless ``data_note`` is
     false (a table of the published numbers alone), the synthetic-data label, as
     :func:`show_table` does for the paper's tables."""
@@ -193,10 +139,9 @@ def show_status_table(table: pd.DataFrame, csv_path: Path, caption: str, label: 
 
     csv_path = Path(csv_path)
     write_table_files(table, csv_path)  # the CSV and its XLSX (analysis.export)
-    style = "\n".join("      " + line for line in status_stylesheet().splitlines())
     rst = to_status_list_table(table, caption, label, status_column, literal_columns)
     notes = "\n\n".join(_md_escape(note) for note in footnotes)
-    text = (f"```{{eval-rst}}\n.. raw:: html\n\n   <style>\n{style}\n   </style>\n\n{rst}\n```\n\n{notes}\n\n"
+    text = (f"```{{eval-rst}}\n{rst}\n```\n\n{notes}\n\n"
             f"{{download}}`Download this table as CSV <{csv_path.parent.name}/{csv_path.name}>`"
             + (" {build}`data_note`" if data_note else "") + "\n")
     return Markdown(text)

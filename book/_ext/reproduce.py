@@ -347,5 +347,4 @@ def setup(app: Sphinx) -> dict:
     app.add_role("run", RunParameterRole())
     app.add_role("repofile", RepoFileRole())
     app.add_post_transform(LongTablesInLatex)
-    app.add_css_file("reproduce.css")
     return {"version": "1", "parallel_read_safe": True, "parallel_write_safe": True, "env_version": 2}

@@ -164,16 +164,18 @@ def test_reproduction_page_names_the_published_registry_it_compared_with(built, 
 
 @pytest.mark.parametrize("data_dir", DATASETS)
 def test_status_badges_carry_their_word_and_their_style(built, data_dir):
-    """Test 5: on both report pages every badge says its status in words, and the page's
-    stylesheet styles every status it uses, in the light and the dark theme."""
+    """Test 5: on both report pages every badge says its status in words, and the page loads the
+    book's status stylesheet, which styles every status it uses in the light and the dark theme."""
     result = built(data_dir)
+    stylesheet = (result.html / "_static" / "status.css").read_text(encoding="utf-8")
     for docname in ("generated/reproduction", "generated/audit"):
         page = result.page(docname)
+        assert re.search(r'<link rel="stylesheet" type="text/css" href="(\.\./)*_static/status\.css', page), docname
         badges = re.findall(r'<span class="status status-([a-z]+)">([^<]*)</span>', page)
         assert badges and all(css == word for css, word in badges), docname
         for status in {css for css, _ in badges}:
-            assert f"span.status-{status} {{ color:" in page, (docname, status)
-            assert f'html[data-theme="dark"] span.status-{status} {{' in page, (docname, status)
+            assert f"span.status-{status} {{ color:" in stylesheet, (docname, status)
+            assert f'html[data-theme="dark"] span.status-{status} {{' in stylesheet, (docname, status)
 
 
 # ----------------------------------------------------------------------------- audit

@@ -71,3 +71,14 @@ def test_lock_of_a_killed_build_is_taken_over(tmp_path):
     assert messages == [f"[reproduce] taking over the build lock left by build pid {holder.pid} started "
                         f"{messages[0].split(' started ')[1].split(' ')[0]} (-c {tmp_path / 'book.lock'} 60), "
                         "which is no longer running"]
+
+
+def test_a_finished_build_leaves_no_holder_to_take_over(tmp_path):
+    """Test 4: a build that released its lock (the normal end) is not reported as taken over."""
+    holder = start_holder(tmp_path / "book.lock", 0)
+    holder.wait()
+    messages = []
+    lock = build.acquire_build_lock(tmp_path / "book.lock", wait=False, log=messages.append)
+    lock.release()
+    assert messages == []
+    assert (tmp_path / "book.lock").read_text() == ""

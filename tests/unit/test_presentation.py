@@ -5,9 +5,12 @@ decimals, rounding half away from zero, p below 0.001 as "<0.001")."""
 from __future__ import annotations
 
 import math
+import re
 
 import pandas as pd
+import pytest
 
+from analysis import paths
 from analysis import presentation as p
 from analysis.reports import registry_reproduction
 
@@ -103,3 +106,41 @@ def test_reproduction_summary_counts_from_registry_rows():
         "Table 3, efficacy": ["0", "0", "0", "1", "1"],
         "All published values": ["1", "1", "0", "1", "3"],
     }
+
+
+def contrast_ratio(foreground: str, background: str) -> float:
+    """WCAG 2 contrast ratio of two ``#rrggbb`` colours, from 1 (none) to 21 (black on white):
+    ``(L1 + 0.05) / (L2 + 0.05)``, ``L = 0.2126 R + 0.7152 G + 0.0722 B`` of the linearised sRGB
+    channels, ``L1`` the lighter colour (WCAG 2.1, *relative luminance*, *contrast ratio*)."""
+    def luminance(colour: str) -> float:
+        channels = [int(colour.lstrip("#")[i:i + 2], 16) / 255 for i in (0, 2, 4)]
+        linear = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+        return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+    light, dark = sorted((luminance(foreground), luminance(background)), reverse=True)
+    return (light + 0.05) / (dark + 0.05)
+
+
+def test_contrast_ratio_reference_values():
+    """The formula against WCAG's end points and a published pair (#767676 on white: 4.54)."""
+    assert round(contrast_ratio("#000000", "#ffffff"), 1) == 21.0
+    assert round(contrast_ratio("#ffffff", "#ffffff"), 1) == 1.0
+    assert round(contrast_ratio("#767676", "#ffffff"), 2) == 4.54
+
+
+def test_every_status_has_a_badge_style_of_contrast_7_in_both_themes():
+    """book/_static/status.css styles every status a badge can show, in the light and the dark
+    theme, each text/background pair at 7:1 or more (WCAG 2 AAA)."""
+    css = (paths.BOOK / "_static" / "status.css").read_text(encoding="utf-8")
+    rule = r"{prefix}span\.status-{status} \{{ color: (#[0-9a-f]{{6}}); background-color: (#[0-9a-f]{{6}}); \}}"
+    for status in p.STATUSES:
+        for prefix in ("^", r'^html\[data-theme="dark"\] '):
+            found = re.search(rule.format(prefix=prefix, status=status), css, re.MULTILINE)
+            assert found, (status, prefix)
+            assert contrast_ratio(*found.groups()) >= 7, (status, prefix, found.groups())
+
+
+def test_status_badge_refuses_an_unknown_status():
+    assert p.format_status("documented") == ":status-documented:`documented`"
+    with pytest.raises(ValueError, match="unknown status 'fine'"):
+        p.format_status("fine")
