@@ -10,7 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable
 
-ARM_CODES = ("msc", "msc_ifng")
+from analysis.populations import ARMS
+
+#: Arm codes of the registry keys, in table order (:data:`analysis.populations.ARMS`).
+ARM_CODES = tuple(ARMS.values())
 YEARLY = ("year1", "year2", "year3", "year4", "year5")
 
 
