@@ -26,6 +26,12 @@ TIMEPOINTS: dict[str, int] = {"year1": 12, "year3": 36, "year5": 60}
 DAYS_PER_YEAR = 365.25
 
 POPULATIONS = ("safety", "completers", "randomised")
+#: Analysis population -> how the book names it.
+POPULATION_LABELS: dict[str, str] = {
+    "completers": "the patients who completed the five-year follow-up",
+    "randomised": "all randomised patients",
+    "safety": "all treated patients",
+}
 
 
 def filter_population(subjects: pd.DataFrame, population: str) -> pd.DataFrame:

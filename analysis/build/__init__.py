@@ -48,7 +48,7 @@ Registry to prose
 Notebooks write their registry rows (the ``registry_*`` functions of
 :mod:`analysis.tables` and of the durability, clusters and longitudinal modules) with
 :func:`analysis.notebook.write_fragment`. The merged registry plus the restatements of
-:data:`analysis.tables.NARRATIVE_KEYS` equals :func:`analysis.tables.compute_results` for the same
+:data:`analysis.narrative.NARRATIVE_KEYS` equals :func:`analysis.tables.compute_results` for the same
 dataset (tested). Prose and captions print a value with the ``{reg}`` role
 (``{reg}`table2.sae.msc.rate```), formatted by :func:`analysis.printing.format_value`;
 a key that is not in the registry fails the build.

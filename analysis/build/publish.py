@@ -8,9 +8,9 @@ import pandas as pd
 from analysis import paths
 from analysis.build.errors import BuildError
 from analysis.build.runner import RunRecord
+from analysis.narrative import registry_narrative
 from analysis.notebook import FRAGMENT
 from analysis.results import read_results, results_frame
-from analysis.tables import registry_narrative
 
 #: Executed notebooks and their outputs, as the book reads them (generated; never committed).
 GENERATED = paths.BOOK / "generated"
@@ -50,7 +50,7 @@ def publish(records: list[RunRecord], generated: Path = GENERATED, extra: dict[s
 
 
 def merge_registry(records: list[RunRecord]) -> pd.DataFrame:
-    """Merge the runs' fragments, add the text's restatements (:data:`analysis.tables.NARRATIVE_KEYS`
+    """Merge the runs' fragments, add the text's restatements (:data:`analysis.narrative.NARRATIVE_KEYS`
     whose source is present) and return the registry frame. A key written by two runs raises."""
     frames, owner, clashes = [], {}, []
     for record in records:

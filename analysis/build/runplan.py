@@ -13,7 +13,7 @@ from analysis import paths
 from analysis.build.dataset import DatasetInfo
 from analysis.build.errors import BuildError
 from analysis.contract import FILES
-from analysis.presentation.layouts import POPULATION_LABELS
+from analysis.populations import POPULATION_LABELS
 
 RUNPLAN = paths.BOOK / "runplan.yml"
 
@@ -130,7 +130,7 @@ def run_parameters(run: Run, dataset: DatasetInfo, output_dir: str) -> dict:
 
 def describe_parameter(run: Run, name: str) -> str:
     """Text of a ``{run}`` reference on a run's page: a parameter's value, populations by
-    their readable name (:data:`analysis.presentation.layouts.POPULATION_LABELS`)."""
+    their readable name (:data:`analysis.populations.POPULATION_LABELS`)."""
     if name == "title":
         return run.title
     if name not in run.parameters:

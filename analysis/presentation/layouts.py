@@ -17,7 +17,7 @@ import pandas as pd
 from analysis.baseline import BINARY_ITEMS, CONTINUOUS_ITEMS
 from analysis.durability import DURABILITY_ENDPOINTS, ENDPOINT_LABELS
 from analysis.longitudinal import OUTCOMES
-from analysis.populations import ARM_LABELS, ARMS, TIMEPOINTS
+from analysis.populations import ARM_LABELS, ARMS, POPULATION_LABELS, TIMEPOINTS
 from analysis.printing import MISSING, UNDETERMINED_MARK, format_number, format_p, format_value, take_marked
 from analysis.safety import TABLE2_ROWS
 
@@ -26,12 +26,6 @@ ARM_COLUMN_LABELS: dict[str, str] = {code: ARM_LABELS[arm] for arm, code in ARMS
 #: Time point -> column-group label.
 TIMEPOINT_LABELS: dict[str, str] = {"baseline": "Baseline", "year1": "Year 1", "year3": "Year 3",
                                     "year5": "Year 5"}
-#: Analysis population -> how the book names it.
-POPULATION_LABELS: dict[str, str] = {
-    "completers": "the patients who completed the five-year follow-up",
-    "randomised": "all randomised patients",
-    "safety": "all treated patients",
-}
 
 
 @dataclass

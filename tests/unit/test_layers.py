@@ -24,7 +24,7 @@ LAYERS = [
     ("statistics per artefact", ["analysis.safety", "analysis.efficacy", "analysis.baseline", "analysis.medications",
                                  "analysis.disposition", "analysis.durability", "analysis.clusters",
                                  "analysis.longitudinal"]),
-    ("results registry", ["analysis.tables", "analysis.notebook"]),
+    ("results registry", ["analysis.tables", "analysis.narrative", "analysis.notebook"]),
     ("reports and audit", ["analysis.verify", "analysis.audit", "analysis.reports", "analysis.export",
                            "analysis.presentation", "analysis.figures"]),
     ("book build and tooling", ["analysis.build", "analysis.pipeline", "analysis.__main__", "analysis.codecheck",

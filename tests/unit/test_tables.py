@@ -13,9 +13,10 @@ import pytest
 
 from analysis import paths
 from analysis.contract import load_dataset
+from analysis.narrative import NARRATIVE_KEYS
 from analysis.published import load_published
 from analysis.results import RESULT_COLUMNS
-from analysis.tables import NARRATIVE_KEYS, compute_results
+from analysis.tables import compute_results
 from analysis.verify import build_reproduction
 
 
