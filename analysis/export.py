@@ -87,11 +87,15 @@ def save_figure_files(fig, png_path: str | Path) -> list[Path]:
                     metadata={"Creator": None, "Producer": None, "CreationDate": None})
     for dpi, targets in ((SCREEN_DPI, [(book_png, "PNG", {})]),
                          (PRINT_DPI, [(print_png, "PNG", {}), (tiff, "TIFF", {"compression": "tiff_lzw"})])):
-        buffer = io.BytesIO()
-        fig.savefig(buffer, format="png", dpi=dpi, facecolor="white", metadata={"Software": None})
-        with Image.open(buffer) as rgba:
-            rgb = Image.new("RGB", rgba.size, "white")
-            rgb.paste(rgba, mask=rgba.getchannel("A"))
+        # Agg's raw RGBA buffer, not a PNG matplotlib would encode and Pillow decode again: the
+        # same pixels, a second less per 600 dpi figure.
+        fig.savefig(buffer := io.BytesIO(), format="rgba", dpi=dpi, facecolor="white")
+        width, height = (int(size) for size in fig.bbox.size * dpi / fig.dpi)  # as Agg sizes its canvas
+        if width * height * 4 != buffer.getbuffer().nbytes:
+            raise RuntimeError(f"{png_path}: Agg wrote {buffer.getbuffer().nbytes} bytes for {width}x{height} RGBA")
+        rgba = Image.frombuffer("RGBA", (width, height), buffer.getbuffer(), "raw", "RGBA", 0, 1)
+        rgb = Image.new("RGB", rgba.size, "white")
+        rgb.paste(rgba, mask=rgba.getchannel("A"))
         for target, kind, options in targets:
             rgb.save(target, format=kind, dpi=(dpi, dpi), **options)
     return paths
