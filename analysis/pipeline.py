@@ -8,6 +8,7 @@ from pathlib import Path
 import pandas as pd
 
 from analysis import paths
+from analysis.build.lock import LOCK_FILE, acquire_build_lock
 from analysis.contract import DataContractError, load_dataset
 from analysis.crosswalk import summarise_uncollected
 from analysis.dataset_io import table_name
@@ -30,12 +31,15 @@ def compute_book_results(dataset, published=None, results=None):
     return results_frame([*results.to_dict("records"), *report.to_dict("records"), *ensemble])
 
 
-def run_verify(data_dir: str | Path | None = None, results_dir: Path = paths.RESULTS) -> int:
+def run_verify(data_dir: str | Path | None = None, results_dir: Path = paths.RESULTS,
+               lock_path: Path = LOCK_FILE) -> int:
     """Validate the dataset, compute every result, compare with the published registry.
 
     Writes ``results.csv`` and ``reproduction.csv`` to ``results_dir``, prints the summary and
     returns the exit status: 0 when every published value matches or is documented, 1 when any
     is a mismatch or missing, 2 when the dataset breaks the data contract (nothing is written).
+    The files are written under the checkout's build lock (``lock_path``), which a book build
+    holds while it publishes the same registry: ``make verify`` during a build waits for it.
     """
     directory = paths.dataset_dir(data_dir)
     try:
@@ -47,10 +51,15 @@ def run_verify(data_dir: str | Path | None = None, results_dir: Path = paths.RES
     published = load_published()
     reproduction = build_reproduction(published, results)
     # The same registry the book writes: the results, the report pages' and the ensemble page's rows.
-    write_results(compute_book_results(dataset, published, results), results_dir / "results.csv")
-    tmp = results_dir / "reproduction.csv.tmp"
-    reproduction.to_csv(tmp, index=False, lineterminator="\n")
-    tmp.replace(results_dir / "reproduction.csv")
+    registry = compute_book_results(dataset, published, results)
+    lock = acquire_build_lock(lock_path, log=lambda message: print(message, file=sys.stderr))
+    try:
+        write_results(registry, results_dir / "results.csv")
+        tmp = results_dir / "reproduction.csv.tmp"
+        reproduction.to_csv(tmp, index=False, lineterminator="\n")
+        tmp.replace(results_dir / "reproduction.csv")
+    finally:
+        lock.release()
     print(f"dataset: {directory}")
     print(summarise_reproduction(reproduction))
     bad = reproduction["status"].isin(["mismatch", "missing"]).any()

@@ -13,7 +13,7 @@ import time
 
 import pytest
 
-from analysis import build, paths
+from analysis import build, paths, pipeline
 
 HOLDER = textwrap.dedent("""
     import sys, time
@@ -82,3 +82,18 @@ def test_a_finished_build_leaves_no_holder_to_take_over(tmp_path):
     lock.release()
     assert messages == []
     assert (tmp_path / "book.lock").read_text() == ""
+
+
+def test_verify_waits_for_a_build_before_writing_the_registry(tmp_path, capsys):
+    """Test 5: `make verify` writes the registry the book publishes; while a build holds the
+    lock it waits, says for whom, and writes once the build has finished (the holder holds the
+    lock longer than verify computes, even on a loaded machine)."""
+    start = time.perf_counter()
+    holder = start_holder(tmp_path / "book.lock", 10)
+    status = pipeline.run_verify(paths.ROOT / "tests" / "data" / "minimal", results_dir=tmp_path,
+                                 lock_path=tmp_path / "book.lock")
+    assert time.perf_counter() - start >= 10, "verify wrote while the build still held the lock"
+    holder.wait()
+    assert status in (0, 1)
+    assert f"[reproduce] waiting for build pid {holder.pid} started " in capsys.readouterr().err
+    assert (tmp_path / "results.csv").is_file() and (tmp_path / "reproduction.csv").is_file()
