@@ -10,6 +10,8 @@ from analysis import paths
 from analysis.build.dataset import DatasetInfo
 from analysis.build.hashing import hash_file, hash_tree
 from analysis.build.runner import RunRecord
+from analysis.crosswalk import chosen_sources
+from analysis.dataset_io import locate_sources
 
 
 def _git(*args: str) -> str:
@@ -47,6 +49,10 @@ def render_reproducibility_page(records: list[RunRecord], dataset: DatasetInfo) 
     commit print the same page (the PDF, Word and JATS outputs are compared byte for byte)."""
     commit = _git("rev-parse", "HEAD") or "unknown (not a git checkout)"
     dirty = _git("status", "--porcelain", "--untracked-files=no")
+    # contract table -> the file (and sheet) holding it: a table of an SPSS file or a workbook
+    # is not a CSV of that name
+    sources, _ = locate_sources(dataset.directory, chosen_sources(dataset.directory))
+    held_in = {table: source.label for table, source in sources.items()}
     lines = [
         "# Reproducibility",
         "",
@@ -58,9 +64,14 @@ def render_reproducibility_page(records: list[RunRecord], dataset: DatasetInfo) 
         f"Folder `{dataset.public_label}`, version {dataset.fingerprint}; "
         f"{'synthetic' if dataset.synthetic else 'not declared synthetic'}, because {dataset.reason}.",
         "",
-        "| file | bytes | SHA-256 |",
-        "| --- | ---: | --- |",
-        *[f"| `{name}` | {dataset.sizes[name]} | `{digest}` |" for name, digest in sorted(dataset.files.items())],
+        "Each contract table is listed under its contract name with the file (and sheet) that holds it; "
+        "for a table read through `mapping.yml` or from a workbook, its SHA-256 covers that file, the "
+        "sheet and the mapping.",
+        "",
+        "| table or file | held in | bytes | SHA-256 |",
+        "| --- | --- | ---: | --- |",
+        *[f"| `{name}` | `{held_in.get(name, name)}` | {dataset.sizes[name]} | `{digest}` |"
+          for name, digest in sorted(dataset.files.items())],
         "",
         "## Code and environment",
         "",

@@ -18,7 +18,7 @@ import pytest
 from formats_support import WRITERS, contract_frames, registry
 
 from analysis import paths
-from analysis.build import describe_dataset, hash_file
+from analysis.build import describe_dataset, hash_file, render_reproducibility_page
 from analysis.contract import FILES
 from analysis.crosswalk import describe_dataset_files
 
@@ -122,6 +122,17 @@ def test_workbook_tables_hash_by_sheet(cohort_in):
     hashes, _ = describe_dataset_files(cohort_in("excel_workbook"), hash_file)
     assert sorted(hashes) == sorted(FILES)
     assert len(set(hashes.values())) == 4  # one workbook, four logical tables
+
+
+def test_appendix_names_the_file_and_sheet_holding_each_table(cohort_in):
+    """The reproducibility appendix lists each contract table with what holds it: a sheet of the
+    workbook, not a CSV file of the table's name that the folder does not have."""
+    directory = Path(cohort_in("excel_workbook"))
+    page = render_reproducibility_page([], describe_dataset(directory))
+    workbook = next(p.name for p in directory.iterdir() if p.suffix == ".xlsx")
+    for table in FILES:
+        row = next(line for line in page.splitlines() if line.startswith(f"| `{table}` |"))
+        assert f"| `{workbook}, sheet " in row, row
 
 
 def test_public_label_of_an_outside_folder_is_its_name_only(cohort_in):
