@@ -28,6 +28,7 @@ from analysis.durability import DURABILITY_ENDPOINTS, ENDPOINT_LABELS, fit_durab
 from analysis.export import PAGE_WIDTH_MM, figure_size, save_figure_files
 from analysis.longitudinal import OUTCOMES, summarise_change_model
 from analysis.populations import ARM_LABELS, ARMS
+from analysis.results import registry_values
 
 #: The Okabe-Ito palette.
 OKABE_ITO: dict[str, str] = {
@@ -86,7 +87,7 @@ def plot_patient_flow(registry: pd.DataFrame | dict, synthetic: bool = False):
     registry values: randomised, allocated per arm, discontinued (with reasons and the
     number who never entered the extension), completed and analysed for efficacy."""
     set_house_style()
-    v = registry if isinstance(registry, dict) else dict(zip(registry["key"], registry["value"]))
+    v = registry_values(registry)
 
     def n(stage: str, code: str) -> int:
         return int(v[f"disposition.{stage}.{code}.n"])

@@ -45,6 +45,19 @@ def results_frame(rows: list[dict]) -> pd.DataFrame:
     return frame.reset_index(drop=True)
 
 
+def registry_values(registry: pd.DataFrame | dict) -> dict:
+    """A registry as ``key -> value``: a frame's rows as a dict; a dict (a
+    :class:`analysis.printing.MarkedRegistry` included) as it is, so that its reads are still
+    recorded.
+
+    Examples
+    --------
+    >>> registry_values(results_frame([make_result("a.n", 3, "count")]))
+    {'a.n': 3.0}
+    """
+    return registry if isinstance(registry, dict) else dict(zip(registry["key"], registry["value"]))
+
+
 def write_results(frame: pd.DataFrame, path: Path) -> Path:
     """Write the registry as CSV, sorted by key, floats in ``repr`` precision (deterministic).
 

@@ -13,6 +13,7 @@ import pandas as pd
 from analysis import paths
 from analysis.ensemble.summary import read_summary
 from analysis.printing import MarkedRegistry, format_value, stat_of
+from analysis.results import registry_values
 
 
 def undetermined_intervals(summary: pd.DataFrame) -> dict[str, tuple[float, float]]:
@@ -59,8 +60,7 @@ def format_mark(key: str, interval: tuple[float, float], spec: str | None = None
 def marked_registry(registry, synthetic: bool, directory: str | Path = paths.ENSEMBLE):
     """``registry`` (frame or dict) as a :class:`analysis.printing.MarkedRegistry` whose
     tables mark the values the published numbers do not determine (none for a real dataset)."""
-    values = registry if isinstance(registry, dict) else dict(zip(registry["key"], registry["value"]))
-    return MarkedRegistry(values, marks_for_dataset(synthetic, directory))
+    return MarkedRegistry(registry_values(registry), marks_for_dataset(synthetic, directory))
 
 
 def describe_derivation(key: str) -> str:

@@ -38,8 +38,9 @@ SUMMARY_COLUMNS = ["key", "artefact", "class", "n", "n_missing", "median", "p2_5
                    "share_p_below_0_05", "share_p_below_0_001", "printed"]
 
 
-def classify_key(key: str, values: np.ndarray, published: bool) -> str:
-    """Class of one key from its values over the reconstructions (see the module notes).
+def classify_key(key: str, values: np.ndarray, published: bool, printed: set[str] | None = None) -> str:
+    """Class of one key from its values over the reconstructions (see the module notes);
+    ``printed``, the values' printed texts, when the caller has them already.
 
     Examples
     --------
@@ -54,7 +55,7 @@ def classify_key(key: str, values: np.ndarray, published: bool) -> str:
     """
     if published:
         return "published"
-    printed = {format_value(key, float(v)) for v in values}
+    printed = {format_value(key, float(v)) for v in values} if printed is None else printed
     if len(printed) <= 1:
         return "determined"
     if stat_of(key) == "p" and not np.isnan(values).any():
@@ -83,9 +84,9 @@ def summarise_ensemble(values: pd.DataFrame, published_keys: set[str] | None = N
     for key, group in values.groupby("key", sort=True):
         v = group["value"].to_numpy(dtype=float)
         finite = v[~np.isnan(v)]
-        cls = classify_key(key, v, key in published_keys)
-        is_p = stat_of(key) == "p"
         printed = {format_value(key, float(x)) for x in v}
+        cls = classify_key(key, v, key in published_keys, printed)
+        is_p = stat_of(key) == "p"
         record = {"key": key, "artefact": key.split(".", 1)[0], "class": cls, "n": int(finite.size),
                   "n_missing": int(v.size - finite.size),
                   "share_p_below_0_05": float(np.mean(finite < ALPHA)) if is_p and finite.size else np.nan,

@@ -19,6 +19,7 @@ from analysis.durability import DURABILITY_ENDPOINTS, ENDPOINT_LABELS
 from analysis.longitudinal import OUTCOMES
 from analysis.populations import ARM_LABELS, ARMS, POPULATION_LABELS, TIMEPOINTS
 from analysis.printing import MISSING, UNDETERMINED_MARK, format_number, format_p, format_value, take_marked
+from analysis.results import registry_values
 from analysis.safety import TABLE2_ROWS
 
 #: Arm code -> column label of the paper's tables.
@@ -81,15 +82,10 @@ class PaperTable:
 
 
 def _get(registry: pd.DataFrame | dict, key: str) -> float:
-    values = registry if isinstance(registry, dict) else dict(zip(registry["key"], registry["value"]))
+    values = registry_values(registry)
     if key not in values:
         raise KeyError(f"results registry has no key {key!r}")
     return float(values[key])
-
-
-def _as_dict(registry: pd.DataFrame | dict) -> dict[str, float]:
-    # a MarkedRegistry is returned as it is, so that its reads are recorded
-    return registry if isinstance(registry, dict) else dict(zip(registry["key"], registry["value"]))
 
 
 def undetermined_note(table: PaperTable) -> str:
@@ -146,7 +142,7 @@ def layout_table1(registry: pd.DataFrame | dict) -> PaperTable:
 
     Continuous rows print mean ± SD, binary rows no. (%) or %, with the paper's decimals.
     """
-    v = _as_dict(registry)
+    v = registry_values(registry)
     rows = []
     for item, label, kind, dec in TABLE1_ROWS:
         if kind == "group":
@@ -180,7 +176,7 @@ TABLE2_LEVELS: dict[str, int] = {
 
 def layout_table2(registry: pd.DataFrame | dict) -> PaperTable:
     """Table 2 (events and event rates per 100 patient-years, safety population)."""
-    v = _as_dict(registry)
+    v = registry_values(registry)
     groups = []
     for code in ARMS.values():
         title = (f"{ARM_COLUMN_LABELS[code]} (N = {format_number(v[f'table2.n.{code}'], 0)}, "
@@ -217,7 +213,7 @@ def layout_table3(registry: pd.DataFrame | dict, prefix: str = "table3") -> Pape
     sensitivity analysis (``sensitivity_nri``). The combination-arm cell carries ``*`` when
     the between-arm test has p < 0.001 (the registry's ``marker``).
     """
-    v = _as_dict(registry)
+    v = registry_values(registry)
     groups = [(TIMEPOINT_LABELS[tp], [_arm_header(v, prefix, code) for code in ARMS.values()])
               for tp in TIMEPOINTS]
     rows = []
@@ -244,7 +240,7 @@ TABLE4_ROWS: dict[str, str] = {"csdmard": "csDMARDs", "tsdmard": "tsDMARDs", "bd
 
 def layout_table4(registry: pd.DataFrame | dict) -> PaperTable:
     """Table 4 (patients using each drug class at baseline and years 1, 3, 5; Fisher p)."""
-    v = _as_dict(registry)
+    v = registry_values(registry)
     headers = [_arm_header(v, "table4", code) for code in ARMS.values()]
     groups = [(TIMEPOINT_LABELS[tp], [*headers, "p"]) for tp in ("baseline", *TIMEPOINTS)]
     rows = []
@@ -306,7 +302,7 @@ def layout_durability(registry: pd.DataFrame | dict) -> PaperTable:
     """Summary of the Kaplan-Meier durability analysis: per response and arm, responders,
     losses of response, median duration and the share still responding at 24 months; the
     log-rank p per response."""
-    v = _as_dict(registry)
+    v = registry_values(registry)
     groups = [(ARM_COLUMN_LABELS[code], ["Responders", "Lost", "Median (months)", "Still responding at 24 months (%)"])
               for code in ARMS.values()] + [("", ["Log-rank p"])]
     rows = []
@@ -330,7 +326,7 @@ def layout_durability(registry: pd.DataFrame | dict) -> PaperTable:
 def layout_cluster_tests(registry: pd.DataFrame | dict) -> PaperTable:
     """p-values of the linear-by-linear trend tests of the activity clusters, per visit:
     between the arms, and each arm against its own baseline."""
-    v = _as_dict(registry)
+    v = registry_values(registry)
     visits = sorted({k.split(".")[2] for k in _keys_with(v, r"clusters\.activity\.[a-z0-9]+\.p")}, key=_visit_order)
     columns = ["MSCs + IFN-γ vs MSCs"] + [f"{ARM_COLUMN_LABELS[c]} vs own baseline" for c in ARMS.values()]
     rows = []
@@ -348,7 +344,7 @@ def layout_cluster_tests(registry: pd.DataFrame | dict) -> PaperTable:
 def layout_longitudinal(registry: pd.DataFrame | dict) -> PaperTable:
     """Mixed-model estimates of the mean change from baseline per arm and visit (95% CI),
     the between-arm difference and its p-value, one block of rows per outcome."""
-    v = _as_dict(registry)
+    v = registry_values(registry)
     columns = [*(ARM_COLUMN_LABELS[c] for c in ARMS.values()), "Difference (95% CI)", "p"]
 
     def ci(base: str, stat: str = "mean") -> str:
@@ -381,7 +377,7 @@ def layout_safety_rates(registry: pd.DataFrame | dict) -> PaperTable:
     """Table 2's event rates with exact (Garwood) 95% CIs, and the rate ratio MSC vs
     MSC+IFN-γ with its exact conditional 95% CI and p-value, row by row (``table2.*`` and
     ``safety_sensitivity.*`` keys)."""
-    v = _as_dict(registry)
+    v = registry_values(registry)
     groups = [(f"{ARM_COLUMN_LABELS[code]} (PY = {format_number(v[f'table2.py.{code}'], 2)})",
                ["Events", "ER per 100 PY (95% CI)"]) for code in ARMS.values()]
     groups.append(("MSCs vs MSCs + IFN-γ", ["Rate ratio (95% CI)", "p"]))
@@ -405,7 +401,7 @@ def layout_incidence(registry: pd.DataFrame | dict) -> PaperTable:
     """Exposure-adjusted incidence per Table 2 row and arm: patients with the event, patient-
     years at risk (to the first event) and incidence per 100 PY with its exact 95% CI
     (``safety_sensitivity.<row>.<arm>.*`` keys; deaths have no row)."""
-    v = _as_dict(registry)
+    v = registry_values(registry)
     groups = [(f"{ARM_COLUMN_LABELS[code]} (N = {format_number(v[f'table2.n.{code}'], 0)})",
                ["Patients", "PY at risk", "Incidence per 100 PY (95% CI)"]) for code in ARMS.values()]
     rows = []
@@ -427,7 +423,7 @@ def layout_incidence(registry: pd.DataFrame | dict) -> PaperTable:
 def layout_sae_without_covid(registry: pd.DataFrame | dict) -> PaperTable:
     """Serious adverse events with and without those caused by SARS-CoV-2: events and rate per
     100 PY by arm (``table2.sae.*`` and ``safety.sae_noncovid.*`` keys)."""
-    v = _as_dict(registry)
+    v = registry_values(registry)
     groups = [(ARM_COLUMN_LABELS[code], ["Events", "ER per 100 PY"]) for code in ARMS.values()]
     rows = []
     for label, prefix in (("All serious adverse events", "table2.sae"),
@@ -445,7 +441,7 @@ def layout_dropouts(registry: pd.DataFrame | dict) -> PaperTable:
     """Baseline characteristics of the completers and of the patients who discontinued, with
     the test of each (``baseline_dropouts.*`` keys of
     :func:`analysis.reports.registry_dropout_table`); decimals as in Table 1."""
-    v = _as_dict(registry)
+    v = registry_values(registry)
     decimals = {item: dec[0] for item, _label, kind, dec in TABLE1_ROWS if kind == "mean_sd"}
     rows = []
     for item, (_column, label, unit) in CONTINUOUS_ITEMS.items():
@@ -469,7 +465,7 @@ def layout_nri_comparison(registry: pd.DataFrame | dict, prefix: str = "sensitiv
     """Response rates of the completers (``table3.*``, the paper's analysis) beside those of all
     randomised patients with non-responder imputation (keys under ``prefix``), by arm and year,
     with the between-arm p-value of each analysis."""
-    v = _as_dict(registry)
+    v = registry_values(registry)
     groups = [(ARM_COLUMN_LABELS[code], [f"Completers (N = {format_number(v[f'table3.n.{code}'], 0)})",
                                          f"NRI (N = {format_number(v[f'{prefix}.n.{code}'], 0)})"])
               for code in ARMS.values()]

@@ -13,9 +13,10 @@ import pandas as pd
 
 from analysis.audit import STATUSES as AUDIT_STATUSES
 from analysis.export import write_table_files
-from analysis.presentation.layouts import PaperTable, Row, _as_dict, _keys_with
+from analysis.presentation.layouts import PaperTable, Row, _keys_with
 from analysis.presentation.rendering import _md_escape, _rst_escape
 from analysis.printing import MISSING, format_number
+from analysis.results import registry_values
 from analysis.verify import STATUSES as REPRODUCTION_STATUSES
 
 #: Every status a badge can show. Their colours, light and dark theme, are in
@@ -211,7 +212,7 @@ def layout_reproduction_summary(registry: pd.DataFrame | dict, published_version
     :func:`analysis.reports.registry_reproduction`): the table ``make verify`` prints. With
     ``published_version`` (:func:`analysis.reports.published_version`), a footnote names the
     version of the published registry compared with."""
-    v = _as_dict(registry)
+    v = registry_values(registry)
     groups = [k.split(".")[1] for k in _keys_with(v, r"reproduction\.[a-z0-9_]+\.published\.n")
               if k != "reproduction.summary.published.n"]
     table = _status_count_table(v, "reproduction", groups, ARTEFACT_LABELS, REPRODUCTION_STATUSES, "published",
@@ -227,7 +228,7 @@ def layout_reproduction_summary(registry: pd.DataFrame | dict, published_version
 def layout_audit_summary(registry: pd.DataFrame | dict) -> PaperTable:
     """Consistency checks per family and status (``audit.*`` keys of
     :func:`analysis.reports.registry_audit`)."""
-    v = _as_dict(registry)
+    v = registry_values(registry)
     groups = [k.split(".")[1] for k in _keys_with(v, r"audit\.[a-z0-9_]+\.checks\.n") if k != "audit.summary.checks.n"]
     table = _status_count_table(v, "audit", groups, AUDIT_FAMILY_LABELS, AUDIT_STATUSES, "checks",
                                 "Family of checks", "All checks")
