@@ -75,7 +75,9 @@ def derive_activity_visits(dataset, population: str = "completers") -> pd.DataFr
     out = derived[["USUBJID", "AVISITN", "DAS28CAT"]].merge(subjects, on="USUBJID", how="inner")
     out = out[out["DAS28CAT"].notna()].copy()
     out["AVISITN"] = out["AVISITN"].astype(int)
-    out = out[out["AVISITN"].map(is_report_visit)]
+    # Decided once per distinct visit, not once per row.
+    report = [visit for visit in out["AVISITN"].unique() if is_report_visit(visit)]
+    out = out[out["AVISITN"].isin(report)]
     return out[["USUBJID", "ARM", "AVISITN", "DAS28CAT"]].reset_index(drop=True)
 
 

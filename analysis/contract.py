@@ -179,6 +179,26 @@ _PARSERS: dict[str, Callable[[pd.Series], tuple[pd.Series, pd.Series]]] = {
     "date": _parse_date,
 }
 
+
+def _parse_column(text: pd.Series, kind: str) -> tuple[pd.Series, np.ndarray, np.ndarray]:
+    """Typed values, a mask of the cells that parsed and a mask of the empty cells.
+
+    Numbers and dates repeat few distinct texts (joint counts, scores, visit dates), so each
+    distinct text is parsed once and the result is spread back to the cells by its code:
+    the same parsers give the same values, at a fraction of the cost on large files.
+    """
+    if kind == "string":
+        empty = (text == "").to_numpy()
+        return text.mask(empty), np.ones(len(text), dtype=bool), empty
+    codes, uniques = pd.factorize(text.to_numpy(dtype=object))
+    if len(codes) and codes.min() < 0:  # a missing cell (not from a CSV): parsed as missing
+        codes = np.where(codes < 0, len(uniques), codes)
+        uniques = np.append(uniques.astype(object), None)
+    distinct = pd.Series(uniques, dtype=object)
+    values, ok = _PARSERS[kind](distinct)
+    empty = (distinct == "").to_numpy()[codes]
+    return pd.Series(values.array.take(codes), index=text.index), ok.to_numpy()[codes], empty
+
 # --------------------------------------------------------------------------------------
 # Violations and the error
 # --------------------------------------------------------------------------------------
@@ -301,9 +321,7 @@ def type_table(table: _Table, found: list[Violation],
     for spec in COLUMNS[file]:
         if spec.name not in frame.columns:
             continue
-        text = frame[spec.name]
-        typed[spec.name], parsed = _PARSERS[spec.kind](text)
-        empty = (text == "").to_numpy()
+        typed[spec.name], parsed, empty = _parse_column(frame[spec.name], spec.kind)
         if reported is not None and spec.name in reported:
             done = np.asarray(reported[spec.name], dtype=bool)
             typed[spec.name] = typed[spec.name].mask(done)
@@ -312,7 +330,7 @@ def type_table(table: _Table, found: list[Violation],
         if spec.required:
             found += _flagged(table, pd.Series(empty), spec.name, _NON_EMPTY_RULE)
         if spec.kind != "string":
-            found += _flagged(table, pd.Series(~empty & ~parsed.to_numpy()), spec.name,
+            found += _flagged(table, pd.Series(~empty & ~parsed), spec.name,
                               _PARSE_RULES[spec.kind],
                               lambda p, c=spec.name: _render(table, c, p, quote=True))
     for name in frame.columns:
@@ -541,7 +559,13 @@ def _cross_file_rules(tables: dict[str, _Table]) -> list[Violation]:
 def _ordered(table: _Table) -> pd.DataFrame:
     names = [spec.name for spec in COLUMNS[table.file]]
     extra = [c for c in table.typed.columns if c not in names]
-    return table.typed[names + extra].reset_index(drop=True)
+    frame = table.typed
+    # Select and re-index only when needed: each is a full copy of a large table.
+    if list(frame.columns) != names + extra:
+        frame = frame[names + extra]
+    if not frame.index.equals(pd.RangeIndex(len(frame))):
+        frame = frame.reset_index(drop=True)
+    return frame
 
 
 def load_dataset(directory: str | os.PathLike) -> Dataset:

@@ -319,7 +319,8 @@ def read_csv_text(path: Path, file: str,
                                '(a quote inside a quoted cell is written "")'))
         return None
     keep = ~data_blank
-    frame = frame.loc[keep].reset_index(drop=True)
+    if not keep.all():  # dropping rows copies the whole frame: only when there are blank lines
+        frame = frame.loc[keep].reset_index(drop=True)
     frame.columns = header  # the names as written: pandas renames duplicates to X.1
     lines = data_line[keep].astype(np.int64)
     return frame, lines, header

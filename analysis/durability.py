@@ -96,9 +96,23 @@ def derive_response_durations(visits: pd.DataFrame, subjects: pd.DataFrame, endp
     1       b  23.98     1
     """
     column = DURABILITY_ENDPOINTS[endpoint]
-    post = visits.loc[visits["AVISITN"] > 0, ["USUBJID", "AVISITN", "ADT", column]]
+    return _durations_from_visits(_post_baseline_visits(visits, subjects, [column]), endpoint)
+
+
+def _post_baseline_visits(visits: pd.DataFrame, subjects: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
+    """Post-baseline visits of the patients of ``subjects`` (with their ``ARM``), sorted by
+    patient and date (stable): what every endpoint's durations start from."""
+    post = visits.loc[visits["AVISITN"] > 0, ["USUBJID", "AVISITN", "ADT", *columns]]
     post = post.merge(subjects[["USUBJID", "ARM"]], on="USUBJID", how="inner")
-    post = post[post[column].notna()].sort_values(["USUBJID", "ADT"], kind="stable")
+    return post.sort_values(["USUBJID", "ADT"], kind="stable")
+
+
+def _durations_from_visits(post: pd.DataFrame, endpoint: str) -> pd.DataFrame:
+    """:func:`derive_response_durations` from :func:`_post_baseline_visits`' table. Dropping
+    the visits where the response is not evaluable keeps the sorted order (the sort is stable),
+    so one sorted table serves every endpoint."""
+    column = DURABILITY_ENDPOINTS[endpoint]
+    post = post[post[column].notna()]
     flag = post[column].astype(bool)
     responded = flag.groupby(post["USUBJID"]).cummax()
     start = post.loc[flag].groupby("USUBJID")["ADT"].first().rename("STARTDT")
@@ -121,7 +135,8 @@ def derive_durability(dataset, population: str = "completers") -> pd.DataFrame:
     (one row per responder and endpoint), for the patients of ``population``."""
     subjects = filter_population(dataset.subjects, population)
     derived = derive_visit_endpoints(dataset)
-    frames = [derive_response_durations(derived, subjects, endpoint) for endpoint in DURABILITY_ENDPOINTS]
+    post = _post_baseline_visits(derived, subjects, list(DURABILITY_ENDPOINTS.values()))
+    frames = [_durations_from_visits(post, endpoint) for endpoint in DURABILITY_ENDPOINTS]
     return pd.concat(frames, ignore_index=True)
 
 

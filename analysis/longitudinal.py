@@ -181,9 +181,11 @@ def _model_matrix(data: pd.DataFrame, column: str) -> tuple[pd.DataFrame, object
     arm x visit cells and indexed to the rows (patsy on a million rows takes seconds)."""
     from patsy import dmatrix
 
-    cells = data[["ARM", "AVISITN"]].drop_duplicates().reset_index(drop=True)
+    keys = data[["ARM", "AVISITN"]]
+    cells = keys.drop_duplicates().reset_index(drop=True)
     design = dmatrix(FORMULA.format(y=column).split("~", 1)[1], cells, return_type="dataframe")
-    rows = pd.MultiIndex.from_frame(cells).get_indexer(pd.MultiIndex.from_frame(data[["ARM", "AVISITN"]]))
+    # Each row's cell, numbered in order of first appearance: the order of ``cells``.
+    rows = keys.groupby(["ARM", "AVISITN"], sort=False).ngroup().to_numpy()
     return design.iloc[rows].reset_index(drop=True), design.design_info
 
 

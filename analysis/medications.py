@@ -62,10 +62,11 @@ def derive_medication_use(dataset, population: str = "completers") -> pd.DataFra
     pairs = grid[["USUBJID", "TIMEPOINT", "ADT"]].merge(meds, on="USUBJID", how="inner")
     covered = (pairs["CMSTDT"] <= pairs["ADT"]) & (pairs["CMENDT"].isna() | (pairs["CMENDT"] >= pairs["ADT"]))
     in_use = pairs.loc[covered, ["USUBJID", "TIMEPOINT", "CMCLASS"]].drop_duplicates()
+    # A membership test per class instead of a merge per class: the grid is not copied each time.
+    key = pd.MultiIndex.from_frame(grid[["USUBJID", "TIMEPOINT"]])
     for drug, cmclass in DRUG_CLASSES.items():
-        users = in_use[in_use["CMCLASS"] == cmclass].assign(**{f"USE_{drug}": True})
-        grid = grid.merge(users[["USUBJID", "TIMEPOINT", f"USE_{drug}"]], on=["USUBJID", "TIMEPOINT"], how="left")
-        grid[f"USE_{drug}"] = grid[f"USE_{drug}"].astype("boolean").fillna(False).astype(bool)
+        users = in_use.loc[in_use["CMCLASS"] == cmclass, ["USUBJID", "TIMEPOINT"]]
+        grid[f"USE_{drug}"] = key.isin(pd.MultiIndex.from_frame(users))
     return grid
 
 

@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from analysis.derived import derive_once_per_dataset
 from analysis.populations import ARMS, compute_duration_years, filter_population
 
 
@@ -111,11 +112,22 @@ def derive_table2_row(adverse_events: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def _row_mask(events: pd.DataFrame, row: str, block: str, terms: tuple[str, ...]) -> pd.Series:
-    in_block = events["AESER"] == block
-    if not terms:  # the block total
-        return in_block
-    return in_block & events["AEDECOD"].isin(terms)
+def _row_masks(events: pd.DataFrame) -> dict[str, pd.Series]:
+    """Table 2 row -> mask of ``events`` counted in it (rows of the subjects block excluded).
+
+    Each block's test (``AESER``) is computed once and shared by the rows of the block: on a
+    large table the string comparisons, repeated per row, cost more than the counting.
+    """
+    blocks: dict[str, pd.Series] = {}
+    masks = {}
+    for row, _label, block, terms in TABLE2_ROWS:
+        if block == "subjects":
+            continue
+        if block not in blocks:
+            blocks[block] = events["AESER"] == block
+        # No terms: the block total.
+        masks[row] = blocks[block] & events["AEDECOD"].isin(terms) if terms else blocks[block]
+    return masks
 
 
 def compute_event_rate(events: float | np.ndarray, patient_years: float | np.ndarray) -> np.ndarray:
@@ -149,6 +161,7 @@ def compute_rate_ci(events: int, patient_years: float, alpha: float = 0.05) -> t
     return float(100.0 * low), float(100.0 * high)
 
 
+@derive_once_per_dataset
 def summarise_adverse_events(dataset) -> pd.DataFrame:
     """Table 2 as a tidy frame: one row per (Table 2 row, arm).
 
@@ -165,12 +178,13 @@ def summarise_adverse_events(dataset) -> pd.DataFrame:
         arm_subjects = safety[safety["ARM"] == arm]
         arm_events = events[events["ARM"] == arm]
         n, py = len(arm_subjects), float(arm_subjects["EXPOSYR"].sum())
-        for row, label, block, terms in TABLE2_ROWS:
+        masks = _row_masks(arm_events)
+        for row, label, block, _terms in TABLE2_ROWS:
             if block == "subjects":
                 hit = arm_subjects[arm_subjects["DCSREAS"] == "DEATH"]
                 count, patients = len(hit), len(hit)
             else:
-                hit = arm_events[_row_mask(arm_events, row, block, terms)]
+                hit = arm_events[masks[row]]
                 count, patients = len(hit), hit["USUBJID"].nunique()
             low, high = compute_rate_ci(count, py) if py > 0 else (np.nan, np.nan)
             records.append({"row": row, "label": label, "arm": code, "events": count, "patients": patients,
@@ -237,16 +251,18 @@ def summarise_incidence(dataset) -> pd.DataFrame:
     events = dataset.adverse_events[["USUBJID", "AEDECOD", "AESER", "AESTDT"]].merge(
         safety[["USUBJID", "ARM", "TRTSDT"]], on="USUBJID", how="inner")
     records = []
-    for row, _label, block, terms in TABLE2_ROWS:
+    masks = _row_masks(events)
+    at_risk = safety.set_index("USUBJID")
+    in_arms = {arm: at_risk["ARM"] == arm for arm in ARMS}
+    for row, _label, block, _terms in TABLE2_ROWS:
         if block == "subjects":
             continue
-        hit = events[_row_mask(events, row, block, terms)]
+        hit = events[masks[row]]
         first = hit.groupby("USUBJID")["AESTDT"].min()
-        at_risk = safety.set_index("USUBJID")
         # Years to the first event for patients with one, full exposure for the others.
         years = compute_duration_years(at_risk["TRTSDT"], first.reindex(at_risk.index)).fillna(at_risk["EXPOSYR"])
         for arm, code in ARMS.items():
-            in_arm = at_risk["ARM"] == arm
+            in_arm = in_arms[arm]
             patients = int(first.index.isin(at_risk.index[in_arm]).sum())
             py = float(years[in_arm].sum())
             low, high = compute_rate_ci(patients, py) if py > 0 else (np.nan, np.nan)

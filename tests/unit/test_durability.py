@@ -11,6 +11,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from analysis import durability
+from analysis.contract import load_dataset
+from analysis.derived import derive_visit_endpoints
 from analysis.durability import (
     DAYS_PER_MONTH,
     compare_durability,
@@ -19,6 +22,8 @@ from analysis.durability import (
     registry_durability,
     summarise_durability,
 )
+from analysis.paths import TEST_DATASET
+from analysis.populations import filter_population
 
 
 def visits(rows: list[tuple[str, int, str, object]]) -> pd.DataFrame:
@@ -159,3 +164,16 @@ def test_registry_rows_are_finite_or_missing_with_a_reached_flag():
         if key.endswith(".median_reached") and value == 0:
             assert math.isnan(rows[key.replace("median_reached", "median_months")])
     assert "durability.acr20.followup.p" in rows
+
+
+def test_stacked_durations_equal_each_endpoint_derived_alone():
+    """Test: derive_durability sorts the visits once for every endpoint; each endpoint's rows
+    are exactly those derive_response_durations gives for that endpoint alone (values, order)."""
+    dataset = load_dataset(TEST_DATASET)
+    stacked = durability.derive_durability(dataset, "randomised")
+    subjects = filter_population(dataset.subjects, "randomised")
+    derived = derive_visit_endpoints(dataset)
+    alone = pd.concat([derive_response_durations(derived, subjects, endpoint)
+                       for endpoint in durability.DURABILITY_ENDPOINTS], ignore_index=True)
+    assert len(stacked) > 0 and stacked["PARAMCD"].nunique() > 1
+    pd.testing.assert_frame_equal(stacked, alone)
