@@ -241,15 +241,17 @@ def float_tables(tree: nodes.Node) -> int:
     where it is, if it fits, else at the top of a following page), so that it sits near its
     first mention without leaving a half-empty page; return how many were floated.
 
-    A table in a notebook's output floats with what follows it in that output (its notes and
-    download line); a long table (a ``longtable``, which breaks across pages), a table in a box
-    and a table whose output holds another table stay in the text.
+    Only a numbered table (one with a caption) floats: an uncaptioned table is part of its
+    paragraph (the summary's "By arm ...:" table). A table in a notebook's output floats with
+    what follows it in that output (its notes and download line); a long table (a
+    ``longtable``, which breaks across pages), a table in a box and a table whose output holds
+    another table stay in the text.
 
     Examples
     --------
     >>> from docutils import nodes
     >>> output = nodes.container(classes=["cell_output"])
-    >>> output += [nodes.table(), nodes.paragraph(text="Note.")]
+    >>> output += [nodes.table("", nodes.title(text="Caption")), nodes.paragraph(text="Note.")]
     >>> float_tables(output)
     1
     >>> print(*[child.astext() if isinstance(child, nodes.raw) else child.tagname for child in output])
@@ -257,7 +259,8 @@ def float_tables(tree: nodes.Node) -> int:
     """
     floated = 0
     for table in list(tree.findall(nodes.table)):
-        if _is_long(table) or any(isinstance(parent, BOXES) for parent in _ancestors(table)):
+        if (_is_long(table) or not any(isinstance(child, nodes.title) for child in table.children)
+                or any(isinstance(parent, BOXES) for parent in _ancestors(table))):
             continue
         parent = table.parent
         siblings = parent.children[parent.index(table) + 1:] if "cell_output" in parent.get("classes", []) else []

@@ -31,11 +31,12 @@ def layout(container: nodes.Element) -> list[str]:
     return [child.astext() if isinstance(child, nodes.raw) else child.tagname for child in container]
 
 
-def table(rows: int = 2, classes=(), widths=(1, 1), cells=("a", "b")) -> nodes.table:
+def table(rows: int = 2, classes=(), widths=(1, 1), cells=("a", "b"), caption: str | None = "Caption") -> nodes.table:
     group = nodes.tgroup("", *(nodes.colspec(colwidth=w) for w in widths))
     group += nodes.tbody("", *(nodes.row("", *(nodes.entry("", nodes.paragraph(text=c)) for c in cells))
                               for _ in range(rows)))
-    return nodes.table("", group, classes=list(classes))
+    title = [nodes.title(text=caption)] if caption else []
+    return nodes.table("", *title, group, classes=list(classes))
 
 
 def test_extension_doctests_pass(extension):
@@ -59,13 +60,15 @@ def test_two_tables_of_one_output_float_alone(extension):
                               r"\begin{table}[htbp]", "table", r"\end{table}"]
 
 
-def test_long_and_boxed_tables_stay_in_the_text(extension):
-    """Test 4: a long table (more rows than LaTeX's float can hold, or classed longtable) and a
-    table inside an admonition (a box, where a float is lost) are not floated."""
+def test_long_boxed_and_uncaptioned_tables_stay_in_the_text(extension):
+    """Test 4: a long table (more rows than LaTeX's float can hold, or classed longtable), a
+    table inside an admonition (a box, where a float is lost) and a table without a caption
+    (part of its paragraph, as the summary's) are not floated."""
     long_rows = output_of(table(rows=extension.LONGEST_FLOAT + 1))
     classed = output_of(table(classes=["longtable"]))
     boxed = nodes.note("", table())
-    assert [extension.float_tables(tree) for tree in (long_rows, classed, boxed)] == [0, 0, 0]
+    inline = nodes.section("", nodes.paragraph(text="By arm:"), table(caption=None))
+    assert [extension.float_tables(tree) for tree in (long_rows, classed, boxed, inline)] == [0, 0, 0, 0]
     assert layout(long_rows) == ["table"]
 
 
