@@ -29,6 +29,7 @@ of the data contract's page (:class:`ContractTables`).
 """
 from __future__ import annotations
 
+import os
 import re
 import sys
 from pathlib import Path
@@ -417,7 +418,8 @@ class ContractTables(SphinxDirective):
 
     def run(self) -> list[nodes.Node]:
         for source in (ROOT / "analysis" / "schema.py", ROOT / "data" / "README.md"):
-            self.env.note_dependency(str(source))
+            # relative to the source folder, so a copied checkout does not depend on the original's files
+            self.env.note_dependency(os.path.relpath(source, self.env.srcdir))
         try:
             text = contract_page.render_contract_tables()
         except ValueError as err:
