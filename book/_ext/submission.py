@@ -22,8 +22,13 @@ The LaTeX builder is replaced by :class:`SubmissionLaTeXBuilder`, the same build
   tables (or figures), with the document's prefix (the supplement sets ``\\thetable`` to
   ``S\\arabic{table}``).
 
-The HTML builder is not touched: the HTML book keeps every page. The extension also lets long
-code words break in the PDFs (:class:`BreakLongLiterals`) and provides the MyST substitution
+After the references are resolved, a document whose entry sets ``floats: true`` (the article)
+has its numbered tables set as LaTeX floats near their first mention (:func:`float_tables`).
+
+The HTML builder is not touched: the HTML book keeps every page. In the PDFs only, the
+extension also lets long code words break (:class:`BreakLongLiterals`), widens table columns
+narrower than their longest word (:class:`WidenNarrowColumns`), leaves out notebook outputs
+that only have a plain-text rendering (:class:`DropPlainTextOutputs`); it provides the MyST substitution
 ``{{ trial_registrations }}`` (:func:`on_config_inited`) and the directive ``{contract-tables}``
 of the data contract's page (:class:`ContractTables`).
 """
