@@ -22,23 +22,32 @@ The LaTeX builder is replaced by :class:`SubmissionLaTeXBuilder`, the same build
   tables (or figures), with the document's prefix (the supplement sets ``\\thetable`` to
   ``S\\arabic{table}``).
 
-The HTML builder is not touched: the HTML book keeps every page. The extension also lets long
-code words break in the PDFs (:class:`BreakLongLiterals`) and provides the MyST substitution
-``{{ trial_registrations }}`` (:func:`on_config_inited`).
+After the references are resolved, a document whose entry sets ``floats: true`` (the article)
+has its numbered tables set as LaTeX floats near their first mention (:func:`float_tables`).
+
+The HTML builder is not touched: the HTML book keeps every page. In the PDFs only, the
+extension also lets long code words break (:class:`BreakLongLiterals`), widens table columns
+narrower than their longest word (:class:`WidenNarrowColumns`), leaves out notebook outputs
+that only have a plain-text rendering (:class:`DropPlainTextOutputs`); it provides the MyST substitution
+``{{ trial_registrations }}`` (:func:`on_config_inited`) and the directive ``{contract-tables}``
+of the data contract's page (:class:`ContractTables`).
 """
 from __future__ import annotations
 
+import os
 import re
 import sys
 from pathlib import Path
 
 from docutils import nodes
+from docutils.statemachine import StringList
 from sphinx import addnodes
 from sphinx.application import Sphinx
 from sphinx.builders.latex import LaTeXBuilder
 from sphinx.transforms.post_transforms import SphinxPostTransform
 from sphinx.util import docname_join, logging
 from sphinx.util.console import darkgreen
+from sphinx.util.docutils import SphinxDirective
 from sphinx.util.nodes import inline_all_toctrees
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -46,6 +55,7 @@ if str(ROOT) not in sys.path:  # the repository's `analysis` package, whatever t
     sys.path.insert(0, str(ROOT))
 
 from analysis.contract import STUDYIDS  # noqa: E402 (after the sys.path insert above)
+from analysis.submission import contract_page  # noqa: E402
 
 logger = logging.getLogger(__name__)
 
@@ -216,7 +226,133 @@ class SubmissionLaTeXBuilder(LaTeXBuilder):
         for pending in list(largetree.findall(addnodes.pending_xref)):  # as Sphinx does
             title = pending["refsectname"]
             pending.replace_self(nodes.emphasis(title, title))
+        if spec.get("floats"):  # after the post-transforms, which decide which tables are long
+            float_tables(largetree)
         return largetree
+
+
+#: Where a LaTeX float cannot go: inside a box (it would be lost) or inside another float.
+BOXES = (nodes.Admonition, nodes.sidebar, nodes.topic, nodes.table, nodes.footnote, nodes.figure)
+#: Sphinx sets a table of more rows than this as a ``longtable`` (which breaks across pages
+#: and cannot float); one less, to stay on the safe side of how it counts header rows.
+LONGEST_FLOAT = 29
+
+
+def _is_long(table: nodes.table) -> bool:
+    return "longtable" in table["classes"] or len(list(table.findall(nodes.row))) > LONGEST_FLOAT
+
+
+def float_tables(tree: nodes.Node) -> int:
+    r"""Set each table of ``tree`` that fits on a page as a LaTeX ``table`` float (``[htbp]``:
+    where it is, if it fits, else at the top of a following page), so that it sits near its
+    first mention without leaving a half-empty page; return how many were floated.
+
+    Only a numbered table (one with a caption) floats: an uncaptioned table is part of its
+    paragraph (the summary's "By arm ...:" table). A table in a notebook's output floats with
+    what follows it in that output (its notes and download line); a long table (a
+    ``longtable``, which breaks across pages), a table in a box and a table whose output holds
+    another table stay in the text.
+
+    Examples
+    --------
+    >>> from docutils import nodes
+    >>> output = nodes.container(classes=["cell_output"])
+    >>> output += [nodes.table("", nodes.title(text="Caption")), nodes.paragraph(text="Note.")]
+    >>> float_tables(output)
+    1
+    >>> print(*[child.astext() if isinstance(child, nodes.raw) else child.tagname for child in output])
+    \begin{table}[htbp] table paragraph \end{table}
+    """
+    floated = 0
+    for table in list(tree.findall(nodes.table)):
+        if (_is_long(table) or not any(isinstance(child, nodes.title) for child in table.children)
+                or any(isinstance(parent, BOXES) for parent in _ancestors(table))):
+            continue
+        parent = table.parent
+        siblings = parent.children[parent.index(table) + 1:] if "cell_output" in parent.get("classes", []) else []
+        if any(next(sibling.findall(nodes.table), None) is not None for sibling in siblings):
+            siblings = []  # two tables in one output: each alone
+        last = siblings[-1] if siblings else table
+        parent.insert(parent.index(table), nodes.raw("", "\\begin{table}[htbp]", format="latex"))
+        parent.insert(parent.index(last) + 1, nodes.raw("", "\\end{table}", format="latex"))
+        floated += 1
+    return floated
+
+
+class DropPlainTextOutputs(SphinxPostTransform):
+    """LaTeX only: leave out a notebook output that only has a plain-text rendering (the
+    ``repr`` of a data frame or of an object, such as a model-fit summary), which a PDF would
+    print as a raw dump in a monospaced block. The book's tables reach the PDF as tables (the
+    paper-layout Markdown), its figures as images; the HTML keeps the plain-text outputs."""
+
+    default_priority = 205
+    formats = ("latex",)
+
+    def run(self, **kwargs) -> None:
+        for block in list(self.document.findall(nodes.literal_block)):
+            if "text_plain" in block["classes"] and "output" in block["classes"]:
+                block.parent.remove(block)
+
+
+def widen_narrow_columns(table: nodes.table, line: int = 100, word: int = 10) -> bool:
+    """Give each column of a table of given widths at least the width of its longest word
+    (at most ``word`` characters: LaTeX hyphenates longer ones), out of ``line`` characters
+    to a line, taking the room from the columns wider than they need; return whether a width
+    changed.
+
+    A column narrower than a word it holds runs past its right edge, and in the last column
+    past the page's margin (the reproduction report's "In the synthetic cohort" column was
+    given 1/21 of the line). Words in code (registry keys) are left out: they break after
+    ``.`` and ``_`` already.
+
+    Examples
+    --------
+    >>> from docutils import nodes
+    >>> def cell(text):
+    ...     return nodes.entry("", nodes.paragraph(text=text))
+    >>> table = nodes.table("", nodes.tgroup("", nodes.colspec(colwidth=20), nodes.colspec(colwidth=1),
+    ...                     nodes.tbody("", nodes.row("", cell("a long description"), cell("derived: synthetic")))))
+    >>> widen_narrow_columns(table), [spec["colwidth"] for spec in table.findall(nodes.colspec)]
+    (True, [900, 100])
+    """
+    changed = False
+    for group in table.findall(nodes.tgroup):
+        specs = list(group.findall(nodes.colspec))
+        total = sum(spec["colwidth"] for spec in specs)
+        need = [0] * len(specs)
+        for row in group.findall(nodes.row):
+            for index, entry in enumerate(row.findall(nodes.entry)):
+                if index >= len(specs):
+                    break
+                words = [w for text in entry.findall(nodes.Text)
+                         if not isinstance(text.parent, (nodes.literal, nodes.raw)) for w in str(text).split()]
+                need[index] = max([need[index], *(min(len(w), word) + 1 for w in words)])
+        # widths in characters of a line, then each raised to its need; the others give way
+        widths = [spec["colwidth"] * line / total for spec in specs]
+        short = sum(max(0, n - w) for n, w in zip(need, widths, strict=True))
+        if short <= 0:
+            continue
+        spare = sum(max(0, w - n) for n, w in zip(need, widths, strict=True))
+        if spare <= short:
+            continue  # no layout of this line holds every word: leave it as given
+        for spec, n, w in zip(specs, need, widths, strict=True):
+            new = n if w < n else w - (w - n) * short / spare
+            spec["colwidth"] = round(new * 10)
+        changed = True
+    return changed
+
+
+class WidenNarrowColumns(SphinxPostTransform):
+    """LaTeX only: :func:`widen_narrow_columns` for every table of given column widths (the
+    ones Sphinx sets with those widths); the HTML sizes its columns itself."""
+
+    default_priority = 206  # after LongTablesInLatex (200) has given the long tables their widths
+    formats = ("latex",)
+
+    def run(self, **kwargs) -> None:
+        for table in self.document.findall(nodes.table):
+            if "colwidths-given" in table["classes"]:
+                widen_narrow_columns(table)
 
 
 def _ancestors(node: nodes.Node):
@@ -237,7 +373,7 @@ class BreakLongLiterals(SphinxPostTransform):
     default_priority = 210
     formats = ("latex",)
     longest, every = 24, 8
-    longest_in_table, every_in_table = 12, 4
+    longest_in_table, every_in_table = 8, 4
     #: Characters after which LaTeX may already break a code word.
     BREAKS = re.compile(r"([.,;/_ ])")
 
@@ -277,6 +413,28 @@ class BreakLongLiterals(SphinxPostTransform):
                 text.parent.replace(text, pieces)
 
 
+class ContractTables(SphinxDirective):
+    """``{contract-tables}``: the data contract's files and columns, written from the schema
+    (:func:`analysis.submission.contract_page.render_contract_tables`) and parsed as the page's
+    Markdown, so their headings are sections of the page (the supplement's contents list them).
+    The page is re-read when the schema or ``data/README.md`` changes."""
+
+    has_content = False
+
+    def run(self) -> list[nodes.Node]:
+        for source in (ROOT / "analysis" / "schema.py", ROOT / "data" / "README.md"):
+            # relative to the source folder, so a copied checkout does not depend on the original's files
+            self.env.note_dependency(os.path.relpath(source, self.env.srcdir))
+        try:
+            text = contract_page.render_contract_tables()
+        except ValueError as err:
+            raise self.error(str(err)) from None
+        holder = nodes.section()
+        self.state.nested_parse(StringList(text.splitlines(), source=self.get_source_info()[0]), self.content_offset,
+                                holder, match_titles=True)
+        return holder.children
+
+
 def on_config_inited(app: Sphinx, config) -> None:
     """The trial registrations, as the data contract lists them (``analysis.contract.STUDYIDS``),
     become the MyST substitution ``{{ trial_registrations }}`` of the summary and the study page."""
@@ -289,5 +447,8 @@ def setup(app: Sphinx) -> dict:
     app.add_config_value("submission_documents", {}, "env", [dict])
     app.connect("config-inited", on_config_inited)
     app.add_post_transform(BreakLongLiterals)
+    app.add_post_transform(DropPlainTextOutputs)
+    app.add_post_transform(WidenNarrowColumns)
+    app.add_directive("contract-tables", ContractTables)
     app.add_builder(SubmissionLaTeXBuilder, override=True)
     return {"version": "1", "parallel_read_safe": True, "parallel_write_safe": True}

@@ -24,6 +24,7 @@ from functools import cache
 from pathlib import Path
 
 import nbformat
+import pandas as pd
 import pytest
 import yaml
 from book_build_support import DATASETS
@@ -435,3 +436,123 @@ def test_key_registry_numbers_of_the_summary_are_in_the_pdf(pdf):
                         ("ACR20 response at year 1 (%)", "table3.acr20.{}.year1.pct")]:
         values = [runner.render_registry_value(registry, stem.format(arm)) for arm in ("msc", "msc_ifng")]
         assert normalise(label + "".join(values)) in text, (label, values)
+
+
+# ----------------------------------------------------------------------------- the journal's layout
+def section_start(pages: list[str], title: str) -> int:
+    """Index of the page where the numbered section ``title`` starts ("5 Baseline
+    characteristics"; a long title may wrap onto the next line)."""
+    wanted = normalise(title)
+    for index, page in enumerate(pages):
+        lines = page.splitlines()
+        for number, line in enumerate(lines):
+            heading = re.fullmatch(r"\d+ (.+)", line.strip())
+            if heading and normalise(heading.group(1) + " ".join(lines[number + 1:number + 2])).startswith(wanted):
+                return index
+    raise AssertionError(f"no section {title!r} in the PDF")
+
+
+def test_article_tables_float_near_their_first_mention(pdf):
+    """Test 13: each table of the article that fits a page is a numbered LaTeX float (``table``
+    environment, ``[htbp]``) with its notes, and its caption is at most two pages after the page
+    where its section first mentions it (the next page, or the one after when a figure of the
+    same section, placed first, fills the page between: Table 5 after Figure 2)."""
+    paper = pdf.documents["paper"]
+    pages = body_text(paper).split("\f")
+    numbers = tables_and_figures(pdf, "paper")
+    checked = 0
+    for run in plan(pdf.root):
+        if run.page not in pdf.pages_of["paper"]:
+            continue
+        title = soup(pdf.html.html / f"{run.page}.html").find("h1").get_text(" ", strip=True).rstrip("#")
+        start = section_start(pages, title)
+        for label in (k for k in run.artefacts if k.startswith("tbl-")):
+            name = f"{run.page}:{make_id(label)}"
+            first, _last, kind = tex_environment(paper.tex, name, ("tabulary", "tabular", "longtable"))
+            if kind == "longtable":
+                continue  # a long table breaks across pages; it cannot float
+            anchor = paper.tex.index(r"\label{\detokenize{" + name + "}}")
+            opened = paper.tex.rfind(r"\begin{table}[htbp]", 0, anchor)
+            assert opened != -1 and r"\end{table}" not in paper.tex[opened:anchor], (run.id, label)
+            number = numbers[make_id(label)]
+            mention = next(i for i in range(start, len(pages))
+                           if re.search(rf"Table {number}(?![\d:])", pages[i]))
+            caption = next(i for i, page in enumerate(pages) if re.search(rf"(?:^|\n)Table {number}: ", page))
+            assert 0 <= caption - mention <= 2, (run.id, label, f"mentioned on page {mention + 1}",
+                                                 f"caption on page {caption + 1}")
+            checked += 1
+    assert checked >= 4
+
+
+def test_article_has_one_references_heading(pdf):
+    """Test 14: the references page's title is the bibliography's only heading (LaTeX's
+    ``thebibliography`` adds none of its own)."""
+    headings = re.findall(r"^(?:\d+ )?References$", pdf.documents["paper"].text(), flags=re.M)
+    assert len(headings) == 1, headings
+
+
+def test_no_output_is_printed_as_raw_text(pdf):
+    """Test 15: no notebook output reaches either PDF as a plain-text dump (a data frame's
+    repr, such as the mixed model's fit summary, or ``<IPython.core.display.Markdown
+    object>``): outputs are tables, figures and text."""
+    raw = re.compile(r"\\begin\{sphinxuseclass\}\{cell_output\}\s*\\begin\{sphinxVerbatim\}")
+    for document in pdf.documents.values():
+        assert not raw.search(document.tex), document.stem
+    assert "converged" not in pdf.documents["paper"].text()
+
+
+def test_no_text_runs_past_the_right_margin(pdf):
+    """Test 16: no word of either PDF ends right of the text block (the right edge of the
+    article's justified lines, measured with ``pdftotext -bbox``), and LaTeX reports no line
+    more than 10 pt too wide (a narrow table column used to push its words past the margin)."""
+    words = {stem: [(page, float(x1), word) for page, chunk in enumerate(document.text("-bbox").split("<page ")[1:], 1)
+                    for x1, word in re.findall(r'<word xMin="[\d.]+" yMin="[\d.]+" xMax="([\d.]+)" yMax="[\d.]+">(.*?)</word>',
+                                               chunk)]
+             for stem, document in pdf.documents.items()}
+    edges = {}
+    for _page, x1, _word in words["paper"]:
+        edges[round(x1)] = edges.get(round(x1), 0) + 1
+    right = max(edges, key=edges.get)  # the edge most lines end at: justified text
+    for stem, found in words.items():
+        beyond = [(page, word, x1) for page, x1, word in found if x1 > right + 2]
+        assert beyond == [], (stem, f"text block ends at {right} pt", beyond[:10])
+        wide = [float(w) for w in re.findall(r"Overfull \\hbox \(([\d.]+)pt too wide\)", pdf.documents[stem].log)]
+        assert all(w <= 10 for w in wide), (stem, sorted(wide)[-5:])
+
+
+def test_supplement_holds_the_data_contract_from_the_schema(pdf):
+    """Test 17: the data contract is a page of the supplement (and of the HTML book) whose
+    column tables are the schema's: every file and, in order, every column with its type,
+    whether a cell may be empty and its allowed values, as ``analysis.schema`` defines them;
+    its examples match no identifier or date of the build's dataset."""
+    from analysis.schema import COLUMNS, FILES
+    from analysis.submission.contract_page import describe_column
+
+    assert "contract" in pdf.pages_of["supplement"]
+    page = soup(pdf.html.html / "contract.html")
+    by_file = {}
+    for file in FILES:
+        heading = page.find(lambda tag, file=file: tag.name in ("h2", "h3") and tag.get_text(strip=True).startswith(file))
+        assert heading is not None, file
+        table = heading.find_next("table")
+        by_file[file] = [[" ".join(cell.get_text().split()) for cell in row.find_all("td")][:4]
+                         for row in table.find("tbody").find_all("tr")]
+        expected = [[value.replace("`", "") for value in describe_column(spec).values()] for spec in COLUMNS[file]]
+        assert by_file[file] == expected, file
+    text = normalise(body_text(pdf.documents["supplement"]))
+    for file in FILES:
+        assert normalise(file) in text
+        for spec in COLUMNS[file]:
+            row = describe_column(spec)
+            assert normalise(" ".join([row["column"], row["type"], row["cell"]])) in text, (file, spec.name)
+    # the page prints no patient's identifier or date (ISO, day/month/year, month/day/year)
+    data_dir = pdf.root / pdf.html.data_dir
+    subjects = pd.read_csv(data_dir / "subjects.csv", dtype=str)
+    needles = set(subjects["USUBJID"])
+    for file, columns in {"subjects.csv": ("TRTSDT", "EOSDT"), "visits.csv": ("ADT",)}.items():
+        frame = pd.read_csv(data_dir / file, dtype=str, keep_default_na=False)
+        for iso in {value for column in columns for value in frame[column] if value}:
+            year, month, day = iso.split("-")
+            needles |= {iso, f"{day}/{month}/{year}", f"{month}/{day}/{year}"}
+    words = set(re.findall(r"[\w\-/]+", page.get_text(" ")))
+    assert words & needles == set()

@@ -125,6 +125,22 @@ def test_docx_prose_prints_every_registry_value(outputs, stem):
     assert missing == []
 
 
+def test_supplement_docx_holds_the_data_contract_tables(outputs):
+    """Test 3b: the supplement's Word file holds the data contract's column tables as Word
+    tables, one per file of the schema, their rows the schema's columns with type, cell and
+    allowed values (``analysis.submission.contract_page.describe_column``)."""
+    from analysis.schema import COLUMNS, FILES
+    from analysis.submission.contract_page import describe_column
+
+    document = docx.Document(outputs.build / "docx" / "supplement.docx")
+    contract = [[[" ".join(cell.text.split()) for cell in row.cells][:4] for row in table.rows[1:]]
+                for table in document.tables
+                if [cell.text.strip() for cell in table.rows[0].cells][:3] == ["column", "type", "cell"]]
+    expected = [[[value.replace("`", "") for value in describe_column(spec).values()] for spec in COLUMNS[file]]
+                for file in FILES]
+    assert contract == expected
+
+
 # ----------------------------------------------------------------------------- JATS
 @pytest.fixture
 def jats(outputs):
