@@ -210,3 +210,12 @@ def stale_notice(ensemble: Ensemble) -> str:
     reasons = "; ".join(ensemble.stale)
     return (":::{warning}\nThe stored reconstruction ensemble is **stale**: " + reasons
             + ". Its numbers may no longer be those the current code would give; run `make ensemble`.\n:::")
+
+
+def show_stale_notice(ensemble: Ensemble):
+    """What the ensemble page displays of :func:`stale_notice`: the warning, or nothing at all (an
+    empty Markdown output would print its Python name in the HTML)."""
+    from IPython.display import Markdown
+
+    notice = stale_notice(ensemble)
+    return Markdown(notice) if notice else None

@@ -15,9 +15,9 @@ CSVs) and the executed notebooks with their outputs (``book/generated``). None m
 
 Files that are verbatim copies of repository files (``data/README.md`` and
 ``data/synthetic/README.md`` offered as downloads, page sources) are the same for every dataset,
-so they cannot carry it, and are left out: the data contract's examples (``RA-109``,
-``01/03/2017``) and the synthetic generator's documented calendar windows would otherwise match
-patients of the synthetic cohort by coincidence.
+so they cannot carry it, and are left out: the data contract's examples (``RA-999``,
+``01/03/2031``: outside the cohort's numbering and after the data cut-off) and the synthetic
+generator's documented calendar windows could match patients of a dataset by coincidence.
 
 Datasets that carry direct identifiers are refused by the contract before anything is built
 (cases ``identifier_*`` of ``test_malformed_datasets.py``).
