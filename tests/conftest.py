@@ -5,6 +5,7 @@ made), and one PDF build per dataset in a copy of it (``tests/build/pdf_build_su
 """
 from __future__ import annotations
 
+import importlib.util
 import shutil
 import sys
 from pathlib import Path
@@ -15,6 +16,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent / "build"))
 from book_build_support import Build, copy_built, copy_repository, run_build  # noqa: E402
 from pdf_build_support import NEEDS, PdfBuild  # noqa: E402
 
+from analysis import paths  # noqa: E402
+
 _BUILDS: dict[str, Build] = {}
 _PDFS: dict[str, PdfBuild] = {}
 
@@ -22,6 +25,19 @@ _PDFS: dict[str, PdfBuild] = {}
 # each again as the module `conftest`, which clashes with whichever conftest was loaded last
 # (this one, or any two folders given on the command line: `pytest tests/browser tests/pdf`).
 collect_ignore_glob = ["conftest.py", "*/conftest.py"]
+
+
+@pytest.fixture(scope="session")
+def book_extension():
+    """``book_extension(name)`` -> the book's Sphinx extension ``book/_ext/<name>.py``, loaded as a
+    module (the extensions are not importable as a package)."""
+    def load(name: str):
+        spec = importlib.util.spec_from_file_location(f"{name}_ext", paths.BOOK / "_ext" / f"{name}.py")
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        return module
+
+    return load
 
 
 @pytest.fixture(scope="session")

@@ -138,18 +138,9 @@ def compute_tolerance(decimals: int) -> float:
     return tolerance(decimals) + FLOAT_SLACK
 
 
-def meets_printed_p(p_value: float, number: float, comparison: str, decimals: int) -> bool:
-    """Whether a computed p-value agrees with a printed one (``=``, ``<`` bound or ``>`` bound):
-    the comparison ``make verify`` makes (:func:`analysis.verify.is_reproduced`).
-
-    Examples
-    --------
-    >>> meets_printed_p(0.0806, 0.081, "=", 3), meets_printed_p(1.0, 0.999, ">", 3)
-    (True, True)
-    >>> meets_printed_p(0.0021, 0.001, "<", 3)
-    False
-    """
-    return is_reproduced(p_value, number, comparison, decimals)
+#: Whether a computed p-value agrees with a printed one (``=``, ``<`` bound or ``>`` bound): the
+#: comparison ``make verify`` makes, under the audit's name.
+meets_printed_p = is_reproduced
 
 
 def compute_matching_counts(pct: float, decimals: int, n: int) -> list[int]:

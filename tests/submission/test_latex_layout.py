@@ -4,7 +4,6 @@ PDF tests (tests/pdf/test_pdf.py, tests 13-17) check the same rules on the built
 from __future__ import annotations
 
 import doctest
-import importlib.util
 
 import pytest
 from docutils import nodes
@@ -14,11 +13,8 @@ from analysis.submission import contract_page
 
 
 @pytest.fixture(scope="module")
-def extension():
-    spec = importlib.util.spec_from_file_location("submission_ext", paths.BOOK / "_ext" / "submission.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+def extension(book_extension):
+    return book_extension("submission")
 
 
 def output_of(*children: nodes.Node) -> nodes.container:

@@ -2,20 +2,14 @@
 extension, book/_ext/reproduce.py; the end-to-end check is in tests/build/test_book_build.py)."""
 from __future__ import annotations
 
-import importlib.util
 import math
 
 import pytest
 
-from analysis import paths
-
 
 @pytest.fixture(scope="module")
-def extension():
-    spec = importlib.util.spec_from_file_location("reproduce_ext", paths.BOOK / "_ext" / "reproduce.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+def extension(book_extension):
+    return book_extension("reproduce")
 
 
 def uses(**pages):
