@@ -11,7 +11,9 @@ which calls this module in two steps:
 2. **when the builder starts** (:func:`prepare_book`): every run of the run plan
    (``book/runplan.yml``: notebook x parameters -> executed page) gets a cache key
    (:func:`compute_run_key`); runs whose key has no complete cache entry are executed by
-   papermill, in parallel, each into its own cache entry under ``_build/book-runs/``.
+   papermill, in parallel, each into its own cache entry under ``_build/book-runs/``. Each
+   worker reuses one kernel for its runs, reset to a new kernel's state between them
+   (:mod:`analysis.build.kernels`; ``BOOK_KERNELS=new`` starts one per run).
    Only when **every** run has succeeded are the executed notebooks and their outputs
    copied into ``book/generated/`` (the pages Sphinx reads) and the registry fragments
    merged into ``_build/results/results.csv``. A failing notebook stops the build with the
@@ -57,10 +59,11 @@ Modules
 -------
 ``errors`` (what a failed build raises), ``hashing`` (content hashes, the code a notebook
 reaches), ``dataset`` (the build's dataset and its identity), ``runplan`` (the run plan),
-``runner`` (papermill execution), ``cache`` (run keys and cache entries), ``publish``
-(pages and the merged registry), ``prose`` (registry values and build facts for the Sphinx
-extension), ``appendix`` (the reproducibility page), ``lock`` (one build at a time) and
-``book`` (the two steps above). Every public name is importable from ``analysis.build``.
+``runner`` (papermill execution), ``kernels`` (the workers' reused kernels), ``cache`` (run
+keys and cache entries), ``publish`` (pages and the merged registry), ``prose`` (registry
+values and build facts for the Sphinx extension), ``appendix`` (the reproducibility page),
+``lock`` (one build at a time) and ``book`` (the two steps above). Every public name is
+importable from ``analysis.build``.
 """
 from __future__ import annotations
 

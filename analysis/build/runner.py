@@ -2,10 +2,11 @@
 from __future__ import annotations
 
 import json
+import queue
 import re
 import shutil
 import time
-from concurrent.futures import ThreadPoolExecutor, as_completed
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -15,6 +16,7 @@ import nbformat
 from analysis import paths
 from analysis.build.dataset import DatasetInfo
 from analysis.build.errors import Log, NotebookRunError
+from analysis.build.kernels import WorkerKernel, reuse_enabled
 from analysis.build.runplan import Run, run_parameters
 from analysis.export import companion_files
 from analysis.notebook import FRAGMENT, RUN_FILE
@@ -80,8 +82,12 @@ def _describe_failure(run: Run, err: Exception, executed_notebook: Path) -> str:
     return f"notebook run {run.id!r} ({rel_nb}) failed: {type(err).__name__}: {err}"
 
 
-def execute_run(record: RunRecord, dataset: DatasetInfo) -> RunRecord:
-    """Execute one run with papermill into its cache entry; write ``meta.json`` last."""
+def execute_run(record: RunRecord, dataset: DatasetInfo, kernel: WorkerKernel | None = None) -> RunRecord:
+    """Execute one run with papermill into its cache entry; write ``meta.json`` last.
+
+    ``kernel``: the worker's kernel (:class:`analysis.build.kernels.WorkerKernel`), reused
+    and reset between runs; ``None`` starts a new kernel for this run only.
+    """
     import papermill  # slow to import; a build with every run cached never needs it
 
     if record.entry.exists():
@@ -93,17 +99,26 @@ def execute_run(record: RunRecord, dataset: DatasetInfo) -> RunRecord:
     params = run_parameters(record.run, dataset, record.output_dir.relative_to(paths.ROOT).as_posix())
     started = datetime.now(timezone.utc)
     t0 = time.perf_counter()
+    kernel = kernel or WorkerKernel(reuse=False)
+    ok = False
     try:
         papermill.execute_notebook(str(record.run.notebook), str(record.notebook_out), parameters=params,
                                    kernel_name="python3", language="python", cwd=str(paths.ROOT), progress_bar=False,
-                                   log_output=False, request_save_on_cell_execute=False, start_timeout=120)
+                                   log_output=False, request_save_on_cell_execute=False, start_timeout=120,
+                                   km=kernel.acquire())
+        ok = True
+    except NotebookRunError:
+        raise
     except Exception as err:  # noqa: BLE001 - every failure becomes one report
         raise NotebookRunError(_describe_failure(record.run, err, record.notebook_out)) from None
+    finally:
+        kernel.release(ok)
     seconds = time.perf_counter() - t0
     nb = nbformat.read(record.notebook_out, as_version=4)
     for cell in nb.cells:  # the injected parameters are shown folded, like the notebook's own
         if "injected-parameters" in cell.metadata.get("tags", []):
             cell.metadata["tags"] = [*cell.metadata["tags"], "hide-input"]
+            cell.id = "injected-parameters"  # papermill's is random: two executions would differ
             # The page shows where the data were, not the machine's path to them.
             cell.source = cell.source.replace(repr(dataset.label), repr(dataset.public_label)).replace(
                 json.dumps(dataset.label), json.dumps(dataset.public_label))
@@ -127,25 +142,39 @@ def execute_run(record: RunRecord, dataset: DatasetInfo) -> RunRecord:
     return record
 
 
-def execute_runs(records: list[RunRecord], dataset: DatasetInfo, workers: int, log: Log = print) -> None:
-    """Execute ``records`` in parallel (``workers`` kernels). The first failure cancels the
-    runs not yet started and is raised once the running ones have finished."""
+def execute_runs(records: list[RunRecord], dataset: DatasetInfo, workers: int, log: Log = print,
+                 reuse_kernels: bool | None = None) -> None:
+    """Execute ``records`` on ``workers`` workers, each with one kernel that it reuses for its
+    runs (:mod:`analysis.build.kernels`; ``reuse_kernels=None`` follows ``$BOOK_KERNELS``).
+    Runs start in the order given. The first failure stops the workers from starting more
+    runs and is raised once the running ones have finished."""
     if not records:
         return
-    failure: NotebookRunError | None = None
-    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
-        futures = {pool.submit(execute_run, record, dataset): record for record in records}
-        for future in as_completed(futures):
-            record = futures[future]
-            if future.cancelled():
-                continue
-            try:
-                future.result()
+    reuse = reuse_enabled() if reuse_kernels is None else reuse_kernels
+    pending: queue.SimpleQueue[RunRecord] = queue.SimpleQueue()
+    for record in records:
+        pending.put(record)
+    failures: list[NotebookRunError] = []
+
+    def work() -> None:
+        kernel = WorkerKernel(reuse)
+        try:
+            while not failures:
+                try:
+                    record = pending.get_nowait()
+                except queue.Empty:
+                    return
+                try:
+                    execute_run(record, dataset, kernel)
+                except NotebookRunError as err:
+                    failures.append(err)
+                    return
                 log(f"[reproduce] executed {record.run.id} in {record.meta['seconds']:.1f} s")
-            except NotebookRunError as err:
-                if failure is None:
-                    failure = err
-                    for other in futures:
-                        other.cancel()
-    if failure is not None:
-        raise failure
+        finally:
+            kernel.shutdown()
+
+    with ThreadPoolExecutor(max_workers=max(1, min(workers, len(records)))) as pool:
+        for future in [pool.submit(work) for _ in range(max(1, min(workers, len(records))))]:
+            future.result()
+    if failures:
+        raise failures[0]

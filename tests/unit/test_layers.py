@@ -29,7 +29,7 @@ LAYERS = [
                            "analysis.presentation", "analysis.figures"]),
     ("book build and tooling", ["analysis.build", "analysis.pipeline", "analysis.__main__", "analysis.codecheck",
                                 "analysis.bench", "analysis.synthetic", "analysis.ensemble",
-                                "analysis.submission"]),
+                                "analysis.submission", "analysis.kernelstate"]),
 ]
 
 

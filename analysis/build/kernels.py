@@ -1,0 +1,110 @@
+"""Reused Jupyter kernels: each worker of the runner keeps one kernel for its runs.
+
+A new kernel costs about 3 s of CPU before a notebook's first cell does any work: the
+interpreter, ipykernel, then pandas, SciPy, pandera and matplotlib imported by the notebook.
+With 14 runs on two workers that was most of a clean build's notebook phase. Here each worker
+thread starts one kernel and executes its runs in it one after another; between two runs the
+kernel is put back to the state it had before its first run (:func:`analysis.kernelstate.restore`:
+namespace, execution counter, figures and ``rcParams``, warning filters, random states,
+environment, and the module state of ``analysis``), so a run's outputs do not depend on which
+runs came before it in the same kernel (``tests/build/test_warm_kernels.py``).
+
+A kernel whose run failed is shut down, never reused. ``BOOK_KERNELS=new`` gives every run a
+new kernel, as papermill does by default (to rule the reuse out when hunting a problem).
+
+The kernels are driven through papermill's own engine: :func:`papermill.execute_notebook`
+passes ``km`` down to nbclient, which then uses that kernel and leaves it running.
+"""
+from __future__ import annotations
+
+import os
+
+from jupyter_client.manager import AsyncKernelManager
+from jupyter_core.utils import run_sync
+
+from analysis import paths
+from analysis.build.errors import NotebookRunError
+
+#: Environment variable: ``new`` starts a new kernel for every run.
+KERNELS_ENV = "BOOK_KERNELS"
+#: Kernel-side calls (silent: no execution count, nothing in the user namespace).
+SNAPSHOT = '__import__("analysis.kernelstate", fromlist=["_"]).snapshot()'
+RESTORE = '__import__("analysis.kernelstate", fromlist=["_"]).restore()'
+STARTUP_TIMEOUT = 120
+
+
+class ReusedKernelManager(AsyncKernelManager):
+    """A kernel manager that remembers the clients nbclient opens on it, so that their
+    channels (sockets and a heartbeat thread each) can be closed after every run."""
+
+    def client(self, **kwargs):
+        kc = super().client(**kwargs)
+        self.__dict__.setdefault("_clients", []).append(kc)
+        return kc
+
+    def close_clients(self) -> None:
+        for kc in self.__dict__.pop("_clients", []):
+            kc.stop_channels()
+
+
+async def _execute_silently(km: ReusedKernelManager, code: str) -> None:
+    kc = km.client()
+    await kc.wait_for_ready(timeout=STARTUP_TIMEOUT)
+    reply = await kc.execute_interactive(code, silent=True, store_history=False, timeout=STARTUP_TIMEOUT,
+                                         output_hook=lambda msg: None)
+    content = reply["content"]
+    if content["status"] != "ok":
+        raise NotebookRunError(f"the book's kernel could not run {code!r}: "
+                               f"{content.get('ename')}: {content.get('evalue')}")
+
+
+async def _start(km: ReusedKernelManager) -> None:
+    # As nbclient starts its kernels: history in memory, so parallel kernels share no file.
+    await km.start_kernel(cwd=str(paths.ROOT), extra_arguments=["--HistoryManager.hist_file=:memory:"])
+
+
+def reuse_enabled() -> bool:
+    """Whether runs share their worker's kernel (``$BOOK_KERNELS`` is not ``new``)."""
+    value = os.environ.get(KERNELS_ENV, "reuse")
+    if value not in ("reuse", "new"):
+        raise ValueError(f"{KERNELS_ENV}={value!r}: expected 'reuse' (the default) or 'new'")
+    return value == "reuse"
+
+
+class WorkerKernel:
+    """The kernel of one worker of the runner: started by its first run, reset before each
+    later one, shut down after a failed run and by :meth:`shutdown`. With ``reuse=False``
+    every run gets a new kernel. Used by one thread only (its kernel's sockets belong to that
+    thread's event loop)."""
+
+    def __init__(self, reuse: bool = True):
+        self.reuse = reuse
+        self.km: ReusedKernelManager | None = None
+
+    def acquire(self) -> ReusedKernelManager:
+        """The kernel for the next run, in the state of a new kernel."""
+        if self.km is not None and run_sync(self.km.is_alive)():
+            run_sync(_execute_silently)(self.km, RESTORE)
+        else:
+            self.km = ReusedKernelManager(kernel_name="python3")
+            run_sync(_start)(self.km)
+            run_sync(_execute_silently)(self.km, SNAPSHOT)
+        self.km.close_clients()
+        return self.km
+
+    def release(self, ok: bool) -> None:
+        """After a run: keep the kernel for the next one, unless the run failed or kernels
+        are not reused."""
+        if self.km is None:
+            return
+        self.km.close_clients()
+        if not (ok and self.reuse):
+            self.shutdown()
+
+    def shutdown(self) -> None:
+        if self.km is None:
+            return
+        km, self.km = self.km, None
+        km.close_clients()
+        if run_sync(km.is_alive)():
+            run_sync(km.shutdown_kernel)(now=True)
