@@ -13,7 +13,7 @@ from analysis.build.runner import RunRecord
 from analysis.build.runplan import CONTRACT_FILES, Run, run_parameters
 
 #: Bump to invalidate every cache entry (a change of this runner's contract with notebooks).
-RUNNER_VERSION = "1"
+RUNNER_VERSION = "2"
 #: Cache of executed runs: ``<run id>/<key>/`` holds ``<run id>.ipynb``, ``<run id>/``
 #: (the run's outputs) and ``meta.json`` (written last: an entry without it is incomplete).
 RUNS = paths.BUILD / "book-runs"

@@ -8,12 +8,11 @@ import pandas as pd
 from analysis import paths
 from analysis.build.errors import BuildError
 from analysis.build.runner import RunRecord
+from analysis.build.runplan import GENERATED
 from analysis.narrative import registry_narrative
 from analysis.notebook import FRAGMENT
 from analysis.results import read_results, results_frame
 
-#: Executed notebooks and their outputs, as the book reads them (generated; never committed).
-GENERATED = paths.BOOK / "generated"
 REGISTRY_FILE = paths.RESULTS / "results.csv"
 
 

@@ -17,7 +17,7 @@ from analysis import paths
 from analysis.build.dataset import DatasetInfo
 from analysis.build.errors import Log, NotebookRunError
 from analysis.build.kernels import WorkerKernel, reuse_enabled
-from analysis.build.runplan import Run, run_parameters
+from analysis.build.runplan import GENERATED, Run, run_parameters
 from analysis.export import companion_files
 from analysis.notebook import FRAGMENT, RUN_FILE
 
@@ -82,6 +82,43 @@ def _describe_failure(run: Run, err: Exception, executed_notebook: Path) -> str:
     return f"notebook run {run.id!r} ({rel_nb}) failed: {type(err).__name__}: {err}"
 
 
+#: papermill's and nbclient's timings (notebook and cells): they differ at every execution.
+_TIMINGS = ("start_time", "end_time", "duration")
+
+
+def make_publishable(nb: nbformat.NotebookNode, record: RunRecord, dataset: DatasetInfo, output_dir: str) -> None:
+    """Prepare an executed notebook for the book, in place.
+
+    The page shows the injected parameters folded, like the notebook's own, with where the
+    data were (the dataset's public label) and where the outputs are published
+    (``book/generated/<run id>``), not the machine's or the cache entry's paths. papermill's
+    record of the machine's paths and every timing are dropped (the run's time is in its
+    ``meta.json``), and the injected cell gets a fixed id instead of papermill's random one,
+    so that the notebook's bytes depend only on what it computed: an identical re-execution
+    (after an edit that changes none of its outputs) leaves the page as it was, and Sphinx
+    does not read it again.
+    """
+    public_output = (GENERATED / record.run.id).relative_to(paths.ROOT).as_posix()
+    replacements = [(dataset.label, dataset.public_label), (output_dir, public_output)]
+    for cell in nb.cells:
+        if "injected-parameters" in cell.metadata.get("tags", []):
+            cell.metadata["tags"] = [*cell.metadata["tags"], "hide-input"]
+            cell.id = "injected-parameters"
+            for machine, public in replacements:
+                cell.source = cell.source.replace(repr(machine), repr(public)).replace(
+                    json.dumps(machine), json.dumps(public))
+        cell.metadata.pop("execution", None)
+        for name in _TIMINGS:
+            cell.metadata.get("papermill", {}).pop(name, None)
+    papermill_meta = nb.metadata.get("papermill", {})
+    for name in ("input_path", "output_path", *_TIMINGS):
+        papermill_meta.pop(name, None)
+    parameters = papermill_meta.get("parameters", {})
+    parameters.pop("data_dir", None)
+    if "output_dir" in parameters:
+        parameters["output_dir"] = public_output
+
+
 def execute_run(record: RunRecord, dataset: DatasetInfo, kernel: WorkerKernel | None = None) -> RunRecord:
     """Execute one run with papermill into its cache entry; write ``meta.json`` last.
 
@@ -115,17 +152,7 @@ def execute_run(record: RunRecord, dataset: DatasetInfo, kernel: WorkerKernel | 
         kernel.release(ok)
     seconds = time.perf_counter() - t0
     nb = nbformat.read(record.notebook_out, as_version=4)
-    for cell in nb.cells:  # the injected parameters are shown folded, like the notebook's own
-        if "injected-parameters" in cell.metadata.get("tags", []):
-            cell.metadata["tags"] = [*cell.metadata["tags"], "hide-input"]
-            cell.id = "injected-parameters"  # papermill's is random: two executions would differ
-            # The page shows where the data were, not the machine's path to them.
-            cell.source = cell.source.replace(repr(dataset.label), repr(dataset.public_label)).replace(
-                json.dumps(dataset.label), json.dumps(dataset.public_label))
-    # papermill records the machine's paths (input, output, parameters): not published.
-    nb.metadata.get("papermill", {}).pop("input_path", None)
-    nb.metadata.get("papermill", {}).pop("output_path", None)
-    nb.metadata.get("papermill", {}).get("parameters", {}).pop("data_dir", None)
+    make_publishable(nb, record, dataset, params["output_dir"])
     nbformat.write(nb, record.notebook_out)
     # every artefact with its submission files (analysis.export.companion_files)
     written = [FRAGMENT, *(name for artefact in record.run.artefacts.values() for name in companion_files(artefact))]

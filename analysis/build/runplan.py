@@ -16,6 +16,9 @@ from analysis.contract import FILES
 from analysis.populations import POPULATION_LABELS
 
 RUNPLAN = paths.BOOK / "runplan.yml"
+#: Where the executed notebooks and their outputs are published, as the book reads them
+#: (``<run id>.ipynb`` and ``<run id>/``; generated, never committed).
+GENERATED = paths.BOOK / "generated"
 
 #: Parameters the runner injects into every notebook (they must be in its parameters cell).
 INJECTED = ("data_dir", "dataset_files", "synthetic", "output_dir")

@@ -9,10 +9,11 @@ shared its kernel before it.
 4. The book's own runs, executed in one reused kernel in two orders, give the same notebooks
    (every output, execution counts included) and the same bytes in every output file as a new
    kernel per run.
+5. An executed notebook's bytes depend only on what it computed: executed twice into two cache
+   entries (two keys), it is the same file, showing the published output folder.
 """
 from __future__ import annotations
 
-import json
 import shutil
 import uuid
 from pathlib import Path
@@ -149,16 +150,6 @@ def test_a_failed_runs_kernel_is_not_reused(workdir, minimal):
 BOOK_RUNS = ("durability", "longitudinal", "safety", "audit")
 
 
-def normalised_notebook(path: Path) -> dict:
-    """The executed notebook without what differs between any two executions (timings)."""
-    nb = json.loads(path.read_text(encoding="utf-8"))
-    nb["metadata"].pop("papermill", None)
-    for cell in nb["cells"]:
-        cell["metadata"].pop("papermill", None)
-        cell["metadata"].pop("execution", None)
-    return nb
-
-
 def execute_book_runs(order: tuple[str, ...], reuse: bool, base: Path, dataset) -> dict:
     plan = {run.id: run for run in build.load_run_plan()}
     recs = [build.RunRecord(plan[run_id], "k", base / run_id) for run_id in order]
@@ -167,13 +158,14 @@ def execute_book_runs(order: tuple[str, ...], reuse: bool, base: Path, dataset) 
     for record in recs:
         files = {p.relative_to(record.output_dir).as_posix(): p.read_bytes()
                  for p in sorted(record.output_dir.rglob("*")) if p.is_file()}
-        outputs[record.run.id] = (normalised_notebook(record.notebook_out), files)
+        outputs[record.run.id] = (record.notebook_out.read_bytes(), files)
     return outputs
 
 
 @pytest.mark.slow
 def test_book_runs_in_one_reused_kernel_equal_new_kernels(workdir, minimal):
-    """Test 4: same notebooks and same output bytes, whatever ran before in the kernel."""
+    """Test 4: same bytes in every output file and in the executed notebooks (outputs,
+    execution counts, metadata), whatever ran before in the kernel."""
     new = execute_book_runs(BOOK_RUNS, False, workdir, minimal)
     forward = execute_book_runs(BOOK_RUNS, True, workdir, minimal)
     backward = execute_book_runs(BOOK_RUNS[::-1], True, workdir, minimal)
@@ -184,3 +176,15 @@ def test_book_runs_in_one_reused_kernel_equal_new_kernels(workdir, minimal):
             assert backward[run_id][1][name] == new[run_id][1][name], f"{run_id}/{name} after {BOOK_RUNS[::-1]}"
         assert forward[run_id][0] == new[run_id][0], run_id
         assert backward[run_id][0] == new[run_id][0], run_id
+
+
+def test_executed_notebook_bytes_do_not_depend_on_the_execution(workdir, minimal):
+    """Test 5: no timing, no cache path, no random cell id in the published notebook."""
+    (first,) = records(workdir, {"a": CLEAN})
+    second = build.RunRecord(first.run, "other-key", workdir / "entries" / "a-again")
+    build.execute_runs([first, second], minimal, workers=1, log=lambda _: None)
+    assert first.output_dir != second.output_dir
+    published = first.notebook_out.read_bytes()
+    assert published == second.notebook_out.read_bytes()
+    text = published.decode()
+    assert "book/generated/a" in text and "entries" not in text and "start_time" not in text
