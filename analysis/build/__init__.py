@@ -79,6 +79,8 @@ from analysis.build.cache import (  # noqa: F401
     RUNNER_VERSION,
     RUNS,
     compute_run_key,
+    last_seconds,
+    longest_first,
     prune_cache,
     run_keys,
 )
@@ -102,6 +104,11 @@ from analysis.build.hashing import (  # noqa: F401
     hash_tree,
     notebook_source_tree,
 )
+from analysis.build.kernels import (  # noqa: F401
+    KERNELS_ENV,
+    WorkerKernel,
+    reuse_enabled,
+)
 from analysis.build.lock import (  # noqa: F401
     LOCK_FILE,
     BuildLock,
@@ -124,6 +131,7 @@ from analysis.build.runner import (  # noqa: F401
     RunRecord,
     execute_run,
     execute_runs,
+    make_publishable,
 )
 from analysis.build.runplan import (  # noqa: F401
     CONTRACT_FILES,

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from analysis.build.appendix import render_reproducibility_page
-from analysis.build.cache import RUNS, prune_cache, run_keys
+from analysis.build.cache import RUNS, longest_first, prune_cache, run_keys
 from analysis.build.dataset import DatasetInfo
 from analysis.build.errors import Log
 from analysis.build.publish import GENERATED, REGISTRY_FILE, merge_registry, publish
@@ -49,7 +49,7 @@ def prepare_book(dataset: DatasetInfo, runplan: Path = RUNPLAN, workers: int | N
     log(f"[reproduce] dataset {dataset.label} ({'synthetic' if dataset.synthetic else 'not synthetic'}); "
         f"{len(runs)} runs, {len(runs) - len(stale)} cached, {len(stale)} to execute"
         + (f": {', '.join(r.run.id for r in stale)}" if stale else ""))
-    execute_runs(stale, dataset, workers or default_workers(), log)
+    execute_runs(longest_first(stale), dataset, workers or default_workers(), log)
     registry = merge_registry(records)
     page = render_reproducibility_page(records, dataset).encode()
     publish(records, generated, extra={"reproducibility.md": page})

@@ -65,6 +65,34 @@ def run_keys(runs: list[Run], dataset: DatasetInfo, root: Path | None = None) ->
 
 
 
+def last_seconds(run_id: str, runs_dir: Path = RUNS) -> float | None:
+    """How long the most recent complete execution of ``run_id`` took (its ``meta.json``,
+    whatever its key), or ``None`` if the cache holds none."""
+    metas = sorted((runs_dir / run_id).glob("*/meta.json"), key=lambda p: p.stat().st_mtime)
+    return json.loads(metas[-1].read_text(encoding="utf-8"))["seconds"] if metas else None
+
+
+def longest_first(records: list[RunRecord], runs_dir: Path = RUNS) -> list[RunRecord]:
+    """``records`` in the order to start them: runs never timed first (in plan order), then the
+    longest last time first, so that with two workers the long runs do not end up last, one
+    worker busy and the other idle (longest processing time first).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from analysis.build.runplan import Run
+    >>> runs_dir = Path(tempfile.mkdtemp())
+    >>> for run_id, seconds in {"short": 1.5, "long": 9.0}.items():
+    ...     (runs_dir / run_id / "old-key").mkdir(parents=True)
+    ...     _ = (runs_dir / run_id / "old-key" / "meta.json").write_text(json.dumps({"seconds": seconds}))
+    >>> records = [RunRecord(Run(i, Path(f"{i}.ipynb"), ()), "k", runs_dir / i / "k") for i in ("short", "long", "new")]
+    >>> [r.run.id for r in longest_first(records, runs_dir)]
+    ['new', 'long', 'short']
+    """
+    seconds = {record.run.id: last_seconds(record.run.id, runs_dir) for record in records}
+    return sorted(records, key=lambda r: (seconds[r.run.id] is not None, -(seconds[r.run.id] or 0.0)))
+
+
 def prune_cache(records: list[RunRecord], keep: int = 4, runs_dir: Path = RUNS) -> list[Path]:
     """Remove cache entries: incomplete ones (no ``meta.json``), entries of runs no longer in
     the plan, and all but the ``keep`` most recent other keys of each run (so switching
