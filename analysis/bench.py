@@ -16,8 +16,10 @@ checkout's), never in the working tree itself:
    build costs besides executing notebooks), Jupyter Book's own forced execution of the
    same executed notebooks (``execute_notebooks: force`` through a temporary ``--config``
    file, with our runner fully cached, so the notebooks are executed by myst-nb/nbclient,
-   one after the other), and our clean build with one kernel (``BOOK_WORKERS=1``), which
-   separates the gain of parallel kernels from the rest.
+   one after the other), our clean build with one worker (``BOOK_WORKERS=1``), which
+   separates the gain of parallel kernels from the rest, and our clean build with a new
+   kernel for every run (``BOOK_KERNELS=new``), which measures what reusing each worker's
+   kernel saves.
 
 **scale** -- the analysis without the book (:func:`analysis.contract.load_dataset`,
 :func:`analysis.tables.compute_results` and the comparison with the published registry,
@@ -108,7 +110,7 @@ def copy_worktree(target: Path, source: Path = paths.ROOT) -> Path:
 def clean_env(root: Path, **extra: str) -> dict[str, str]:
     """Environment of a command in the copy: no parent-make variables, the copy first on
     ``sys.path`` (the venv's .pth file points at the original checkout)."""
-    env = {k: v for k, v in os.environ.items() if k not in _MAKE_VARS and k != "ANALYSIS_DATA_DIR"}
+    env = {k: v for k, v in os.environ.items() if k not in _MAKE_VARS and k not in ("ANALYSIS_DATA_DIR", "BOOK_KERNELS")}
     env.update(PYTHONPATH=str(root), PYTHONHASHSEED="0", MPLBACKEND="Agg")
     env.update(extra)
     return env
@@ -321,6 +323,14 @@ def bench_book(workdir: Path, repeat: int = 3, log=print) -> list[dict]:
            "every run executed", info["cached"] == 0 and len(info["executed"]) == n_runs)
     one_kernel_seconds = seconds
 
+    for p in ("_build", "book/generated"):
+        shutil.rmtree(root / p, ignore_errors=True)
+    seconds, info, _ = make_book("clean_new_kernels", BOOK_KERNELS="new")
+    record("clean_new_kernels", "clean build, a new kernel for every run (BOOK_KERNELS=new; the default reuses "
+           "each worker's kernel)", [seconds], info,
+           "every run executed", info["cached"] == 0 and len(info["executed"]) == n_runs)
+    new_kernels_seconds = seconds
+
     nothing = next(r for r in rows if r["step"] == "nothing_changed")["seconds"]
     rows.append({"group": "book", "step": "ratios", "what": "ratios",
                  "force_over_clean": round(force_seconds / clean_seconds, 2),
@@ -329,6 +339,7 @@ def bench_book(workdir: Path, repeat: int = 3, log=print) -> list[dict]:
                  "execution_force_s": round(force_seconds - sphinx_seconds, 2),
                  "execution_ours_clean_s": round(clean_seconds - sphinx_seconds, 2),
                  "execution_ours_one_kernel_s": round(one_kernel_seconds - sphinx_seconds, 2),
+                 "new_kernels_over_clean": round(new_kernels_seconds / clean_seconds, 2),
                  "workers": os.environ.get("BOOK_WORKERS") or min(os.cpu_count() or 1, 4)})
     return rows
 
@@ -547,7 +558,8 @@ def render_markdown(book_rows: list[dict], scale_rows: list[dict], scale_summary
                       f"with one kernel, and {ratios['force_over_nothing_changed']}x our rebuild with nothing changed. "
                       f"Notebook execution alone (build minus the full Sphinx build with a warm cache): "
                       f"{ratios['execution_force_s']} s forced, {ratios['execution_ours_clean_s']} s ours, "
-                      f"{ratios['execution_ours_one_kernel_s']} s ours with one kernel."]
+                      f"{ratios['execution_ours_one_kernel_s']} s ours with one kernel. A new kernel for every "
+                      f"run (BOOK_KERNELS=new) makes our clean build {ratios['new_kernels_over_clean']}x as long."]
     if scale_rows:
         lines += ["", "| patients | visits | load + validate (s) | compute_results (s) | compare (s) | analysis (s) | "
                   "analysis CPU (s) | process incl. imports (s) | peak RSS (MiB) | load |",
