@@ -181,7 +181,7 @@ def execute_runs(records: list[RunRecord], dataset: DatasetInfo, workers: int, l
     pending: queue.SimpleQueue[RunRecord] = queue.SimpleQueue()
     for record in records:
         pending.put(record)
-    failures: list[NotebookRunError] = []
+    failures: list[Exception] = []  # the first stops every worker; a NotebookRunError, unless the runner broke
 
     def work() -> None:
         kernel = WorkerKernel(reuse)
@@ -193,7 +193,7 @@ def execute_runs(records: list[RunRecord], dataset: DatasetInfo, workers: int, l
                     return
                 try:
                     execute_run(record, dataset, kernel)
-                except NotebookRunError as err:
+                except Exception as err:  # noqa: BLE001 - raised below, once the other workers stop
                     failures.append(err)
                     return
                 log(f"[reproduce] executed {record.run.id} in {record.meta['seconds']:.1f} s")
