@@ -507,9 +507,17 @@ def _cross_file_rules(tables: dict[str, _Table]) -> list[Violation]:
         return []  # nothing to refer to; subjects.csv's own problems are reported
     per_subject = subjects.typed.drop_duplicates("USUBJID").set_index("USUBJID")
     known = per_subject.index
+    rows: dict[str, np.ndarray] = {}  # file -> row of each USUBJID in per_subject (-1: none)
+
+    def subject_row(table: _Table) -> np.ndarray:
+        # One hash look-up per table, shared by every rule (as Series.map would do each time).
+        if table.file not in rows:
+            rows[table.file] = known.get_indexer(table.typed["USUBJID"])
+        return rows[table.file]
 
     def subject_value(table: _Table, column: str) -> pd.Series:
-        return table.typed["USUBJID"].map(per_subject[column])
+        values = per_subject[column].array.take(subject_row(table), allow_fill=True)
+        return pd.Series(values, index=table.typed.index)
 
     found: list[Violation] = []
     for file in FILES[1:]:
@@ -517,7 +525,7 @@ def _cross_file_rules(tables: dict[str, _Table]) -> list[Violation]:
         if table is None or not table.has("USUBJID"):
             continue
         ids = table.typed["USUBJID"]
-        found += _flagged(table, ids.notna() & ~ids.isin(known), "USUBJID",
+        found += _flagged(table, ids.notna() & (subject_row(table) < 0), "USUBJID",
                           "must exist in subjects.csv (referential integrity)",
                           lambda p, t=table: _render(t, "USUBJID", p, True))
 

@@ -312,7 +312,7 @@ def _read_csv_coded(raw: bytes, header: list[str], data_blank: np.ndarray) -> pd
     import pyarrow as pa
     from pyarrow import csv as pa_csv
 
-    if b"\x00" in raw or raw.count(b"\r") != raw.count(b"\r\n"):
+    if b"\x00" in raw or (b"\r" in raw and raw.count(b"\r") != raw.count(b"\r\n")):
         return None
     quoted = b'"' in raw
     if quoted and not _quotes_follow_rfc4180(np.frombuffer(raw, dtype=np.uint8)):
@@ -336,6 +336,18 @@ def _read_csv_coded(raw: bytes, header: list[str], data_blank: np.ndarray) -> pd
     return frame
 
 
+def _header(raw: bytes) -> list[str]:
+    r"""The column names on the first line of ``raw`` (without copying the rest of the file).
+
+    Examples
+    --------
+    >>> _header(b'USUBJID,"A,B"\r\nRA-001,1\r\n')
+    ['USUBJID', 'A,B']
+    """
+    end = raw.find(b"\n")
+    return next(csv.reader([raw[:None if end < 0 else end].decode("utf-8").rstrip("\r")]))
+
+
 def read_csv_text(path: Path, file: str, found: list[Violation],
                   coded: bool = False) -> tuple[pd.DataFrame, np.ndarray, list[str]] | None:
     """Read a CSV file as text: ``(frame, line of each row, header)``, or None (with the
@@ -354,7 +366,7 @@ def read_csv_text(path: Path, file: str, found: list[Violation],
         return None
     if raw.startswith(b"\xef\xbb\xbf"):
         raw = raw[3:]  # a UTF-8 byte-order mark is tolerated
-    if not raw.strip():
+    if not raw or raw.isspace():  # not raw.strip(), which copies the whole file
         found.append(Violation(file, None, (1,), "file is empty: it needs a header row"))
         return None
 
@@ -362,7 +374,7 @@ def read_csv_text(path: Path, file: str, found: list[Violation],
     # one); anything it does not take is read below exactly as before.
     line, _, blank, balanced = _scan_records(raw, count_fields=False)
     if balanced and not blank[0]:
-        header = next(csv.reader([raw.split(b"\n", 1)[0].decode("utf-8").rstrip("\r")]))
+        header = _header(raw)
         frame = _read_csv_coded(raw, header, blank[1:])
         if frame is not None:
             if not coded:
@@ -374,7 +386,7 @@ def read_csv_text(path: Path, file: str, found: list[Violation],
         found.append(Violation(file, None, (int(line[-1]),),
                                'unbalanced quotes: a quote (") opened here is never closed'))
         return None
-    header = next(csv.reader([raw.split(b"\n", 1)[0].decode("utf-8").rstrip("\r")]))
+    header = _header(raw)
     data_line, data_fields, data_blank = line[1:], n_fields[1:], blank[1:]
     ragged = ~data_blank & (data_fields != len(header))
     if ragged.any():
