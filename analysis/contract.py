@@ -345,7 +345,7 @@ def type_table(table: _Table, found: list[Violation],
         if name not in typed:
             text = frame[name].astype(object)  # extra columns stay text
             typed[name] = text.mask(text == "")
-    table.typed = pd.DataFrame(typed, index=frame.index, copy=False)  # all fresh arrays
+    table.typed = pd.DataFrame(typed, index=frame.index)
     return table
 
 
