@@ -187,10 +187,18 @@ def _parse_column(text: pd.Series, kind: str) -> tuple[pd.Series, np.ndarray, np
     distinct text is parsed once and the result is spread back to the cells by its code:
     the same parsers give the same values, at a fraction of the cost on large files.
     """
-    if kind == "string":
+    if isinstance(text.dtype, pd.CategoricalDtype):  # read by pyarrow: already coded
+        codes = text.cat.codes.to_numpy().astype(np.intp)
+        uniques = text.cat.categories.to_numpy(dtype=object)
+        if kind == "string":  # the texts themselves, "" as missing, as text.mask gives
+            empty = (uniques == "")[codes]
+            return pd.Series(np.where(uniques == "", np.nan, uniques).astype(object).take(codes),
+                             index=text.index), np.ones(len(text), dtype=bool), empty
+    elif kind == "string":
         empty = (text == "").to_numpy()
         return text.mask(empty), np.ones(len(text), dtype=bool), empty
-    codes, uniques = pd.factorize(text.to_numpy(dtype=object))
+    else:
+        codes, uniques = pd.factorize(text.to_numpy(dtype=object))
     if len(codes) and codes.min() < 0:  # a missing cell (not from a CSV): parsed as missing
         codes = np.where(codes < 0, len(uniques), codes)
         uniques = np.append(uniques.astype(object), None)
@@ -295,7 +303,7 @@ def _read_table(directory: Path, file: str, found: list[Violation]) -> _Table | 
     if not path.is_file():
         found.append(Violation(file, None, (), "file is missing"))
         return None
-    read = dataset_io.read_csv_text(path, file, found)
+    read = dataset_io.read_csv_text(path, file, found, coded=True)
     if read is None:
         return None
     frame, lines, header = read
@@ -335,7 +343,8 @@ def type_table(table: _Table, found: list[Violation],
                               lambda p, c=spec.name: _render(table, c, p, quote=True))
     for name in frame.columns:
         if name not in typed:
-            typed[name] = frame[name].mask(frame[name] == "")
+            text = frame[name].astype(object)  # extra columns stay text
+            typed[name] = text.mask(text == "")
     table.typed = pd.DataFrame(typed, index=frame.index)
     return table
 
@@ -498,9 +507,17 @@ def _cross_file_rules(tables: dict[str, _Table]) -> list[Violation]:
         return []  # nothing to refer to; subjects.csv's own problems are reported
     per_subject = subjects.typed.drop_duplicates("USUBJID").set_index("USUBJID")
     known = per_subject.index
+    rows: dict[str, np.ndarray] = {}  # file -> row of each USUBJID in per_subject (-1: none)
+
+    def subject_row(table: _Table) -> np.ndarray:
+        # One hash look-up per table, shared by every rule (as Series.map would do each time).
+        if table.file not in rows:
+            rows[table.file] = known.get_indexer(table.typed["USUBJID"])
+        return rows[table.file]
 
     def subject_value(table: _Table, column: str) -> pd.Series:
-        return table.typed["USUBJID"].map(per_subject[column])
+        values = per_subject[column].array.take(subject_row(table), allow_fill=True)
+        return pd.Series(values, index=table.typed.index)
 
     found: list[Violation] = []
     for file in FILES[1:]:
@@ -508,7 +525,7 @@ def _cross_file_rules(tables: dict[str, _Table]) -> list[Violation]:
         if table is None or not table.has("USUBJID"):
             continue
         ids = table.typed["USUBJID"]
-        found += _flagged(table, ids.notna() & ~ids.isin(known), "USUBJID",
+        found += _flagged(table, ids.notna() & (subject_row(table) < 0), "USUBJID",
                           "must exist in subjects.csv (referential integrity)",
                           lambda p, t=table: _render(t, "USUBJID", p, True))
 

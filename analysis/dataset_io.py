@@ -224,28 +224,32 @@ def locate_sources(directory: Path, chosen: dict[str, tuple[str | None, str | No
 # ----------------------------------------------------------------------------- reading
 # CSV (the contract's own format): structure checked byte by byte, vectorised.
 
-def _scan_records(raw: bytes):
+def _scan_records(raw: bytes, count_fields: bool = True):
     """Split ``raw`` into CSV records without Python loops.
 
     A comma or newline is structural when an even number of ``"`` precede it (RFC 4180
     escapes a quote inside a quoted cell by doubling it, which keeps the parity).
-    Returns the line each record starts on, its number of fields, whether it is blank,
-    and whether the quotes are balanced.
+    Returns the line each record starts on, its number of fields (None unless
+    ``count_fields``: finding every comma is most of the cost), whether it is blank, and
+    whether the quotes are balanced.
     """
     buf = np.frombuffer(raw, dtype=np.uint8)
+    commas = None
     if b'"' in raw:
         outside = (np.cumsum(buf == ord('"'), dtype=np.uint8) & 1) == 0
         ends = np.flatnonzero((buf == ord("\n")) & outside)
-        commas = np.flatnonzero((buf == ord(",")) & outside)
+        if count_fields:
+            commas = np.flatnonzero((buf == ord(",")) & outside)
         balanced = bool(outside[-1])
     else:
         ends = np.flatnonzero(buf == ord("\n"))
-        commas = np.flatnonzero(buf == ord(","))
+        if count_fields:
+            commas = np.flatnonzero(buf == ord(","))
         balanced = True
     if len(buf) and (len(ends) == 0 or ends[-1] != len(buf) - 1):
         ends = np.append(ends, len(buf))  # a last record without a (structural) newline
     starts = np.concatenate(([0], ends[:-1] + 1)).astype(np.int64)
-    n_fields = np.searchsorted(commas, ends) - np.searchsorted(commas, starts) + 1
+    n_fields = None if commas is None else np.searchsorted(commas, ends) - np.searchsorted(commas, starts) + 1
     length = ends - starts
     first = buf[np.minimum(starts, len(buf) - 1)] if len(buf) else np.zeros(0, np.uint8)
     blank = (length == 0) | ((length == 1) & (first == ord("\r")))
@@ -271,13 +275,88 @@ def _utf8_violation(file: str, raw: bytes, err: UnicodeDecodeError) -> Violation
     )
 
 
-def read_csv_text(path: Path, file: str,
-                  found: list[Violation]) -> tuple[pd.DataFrame, np.ndarray, list[str]] | None:
+def _quotes_follow_rfc4180(buf: np.ndarray) -> bool:
+    r"""Whether every ``"`` in ``buf`` opens a cell, closes one or doubles a quote inside one.
+
+    The quotes alternate opening and closing (a doubled quote closes and reopens): an
+    opening quote must start a cell (after a comma, a newline or the file's start, or
+    right after a closing quote), a closing quote must end one (before a comma, a line
+    end, the file's end, or an opening quote).
+
+    Examples
+    --------
+    >>> def check(text):
+    ...     return _quotes_follow_rfc4180(np.frombuffer(text, dtype=np.uint8))
+    >>> check(b'a,"b, c"\n"say ""hi"" now",\n'), check(b'a,b"c"\n'), check(b'"a"b,c\n')
+    (True, False, False)
+    """
+    quotes = np.flatnonzero(buf == ord('"'))
+    if len(quotes) % 2:
+        return False
+    opening, closing = quotes[0::2], quotes[1::2]
+    before = buf[np.maximum(opening - 1, 0)]
+    after = buf[np.minimum(closing + 1, len(buf) - 1)]
+    opens = (opening == 0) | np.isin(before, np.frombuffer(b',\n"', dtype=np.uint8))
+    closes = (closing == len(buf) - 1) | np.isin(after, np.frombuffer(b',\r\n"', dtype=np.uint8))
+    return bool(opens.all() and closes.all())
+
+
+def _read_csv_coded(raw: bytes, header: list[str], data_blank: np.ndarray) -> pd.DataFrame | None:
+    """The data rows of ``raw`` read by pyarrow, each column a ``Categorical`` of its texts.
+
+    Returns None (the caller then reads the file as text, as it always did) unless the file
+    is plain enough that pyarrow and pandas cannot split it differently: no NUL byte, no
+    carriage return outside a CRLF line end, quotes as in RFC 4180, every row with as many
+    fields as the header, and as many rows as the structure scan found.
+    """
+    import pyarrow as pa
+    from pyarrow import csv as pa_csv
+
+    if b"\x00" in raw or (b"\r" in raw and raw.count(b"\r") != raw.count(b"\r\n")):
+        return None
+    quoted = b'"' in raw
+    if quoted and not _quotes_follow_rfc4180(np.frombuffer(raw, dtype=np.uint8)):
+        return None
+    names = [f"c{i}" for i in range(len(header))]  # the file's own names may repeat
+    coded = pa.dictionary(pa.int32(), pa.string())
+    try:
+        table = pa_csv.read_csv(
+            io.BytesIO(raw),
+            read_options=pa_csv.ReadOptions(column_names=names, skip_rows=1),
+            parse_options=pa_csv.ParseOptions(newlines_in_values=quoted),
+            convert_options=pa_csv.ConvertOptions(
+                column_types=dict.fromkeys(names, coded), null_values=[],
+                strings_can_be_null=False, quoted_strings_can_be_null=False))
+    except (pa.ArrowInvalid, pa.ArrowException):
+        return None  # a ragged row, for instance: the text path reports it
+    if table.num_rows != int((~data_blank).sum()) or table.num_columns != len(header):
+        return None
+    frame = pd.DataFrame({i: table.column(i).to_pandas() for i in range(len(header))})
+    frame.columns = header
+    return frame
+
+
+def _header(raw: bytes) -> list[str]:
+    r"""The column names on the first line of ``raw`` (without copying the rest of the file).
+
+    Examples
+    --------
+    >>> _header(b'USUBJID,"A,B"\r\nRA-001,1\r\n')
+    ['USUBJID', 'A,B']
+    """
+    end = raw.find(b"\n")
+    return next(csv.reader([raw[:None if end < 0 else end].decode("utf-8").rstrip("\r")]))
+
+
+def read_csv_text(path: Path, file: str, found: list[Violation],
+                  coded: bool = False) -> tuple[pd.DataFrame, np.ndarray, list[str]] | None:
     """Read a CSV file as text: ``(frame, line of each row, header)``, or None (with the
     structural violation appended to ``found``) when its rows cannot be trusted.
 
     ``file`` is the name reports give the file. Every cell is a ``str`` (``""`` = empty);
     blank lines are dropped; line numbers count as a text editor does (header = 1).
+    With ``coded``, a column may instead be a ``Categorical`` of those texts (a large file
+    read by pyarrow: each distinct text is one Python string, not one per cell).
     """
     raw = path.read_bytes()
     try:
@@ -287,16 +366,27 @@ def read_csv_text(path: Path, file: str,
         return None
     if raw.startswith(b"\xef\xbb\xbf"):
         raw = raw[3:]  # a UTF-8 byte-order mark is tolerated
-    if not raw.strip():
+    if not raw or raw.isspace():  # not raw.strip(), which copies the whole file
         found.append(Violation(file, None, (1,), "file is empty: it needs a header row"))
         return None
+
+    # Fast path: count no fields here, let pyarrow split the rows (it refuses a ragged
+    # one); anything it does not take is read below exactly as before.
+    line, _, blank, balanced = _scan_records(raw, count_fields=False)
+    if balanced and not blank[0]:
+        header = _header(raw)
+        frame = _read_csv_coded(raw, header, blank[1:])
+        if frame is not None:
+            if not coded:
+                frame = frame.astype(object)
+            return frame, line[1:][~blank[1:]].astype(np.int64), header
 
     line, n_fields, blank, balanced = _scan_records(raw)
     if not balanced:
         found.append(Violation(file, None, (int(line[-1]),),
                                'unbalanced quotes: a quote (") opened here is never closed'))
         return None
-    header = next(csv.reader([raw.split(b"\n", 1)[0].decode("utf-8").rstrip("\r")]))
+    header = _header(raw)
     data_line, data_fields, data_blank = line[1:], n_fields[1:], blank[1:]
     ragged = ~data_blank & (data_fields != len(header))
     if ragged.any():

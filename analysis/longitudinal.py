@@ -186,7 +186,11 @@ def _model_matrix(data: pd.DataFrame, column: str) -> tuple[pd.DataFrame, object
     design = dmatrix(FORMULA.format(y=column).split("~", 1)[1], cells, return_type="dataframe")
     # Each row's cell, numbered in order of first appearance: the order of ``cells``.
     rows = keys.groupby(["ARM", "AVISITN"], sort=False).ngroup().to_numpy()
-    return design.iloc[rows].reset_index(drop=True), design.design_info
+    # One copy of the n x p matrix (iloc then reset_index made two), laid out as that
+    # copy was: pandas' block is p x n in C order, so the fit reads a Fortran-ordered
+    # matrix and its floating-point sums, hence the registry, stay the same to the bit.
+    block = np.ascontiguousarray(np.take(design.to_numpy().T, rows, axis=1))
+    return pd.DataFrame(block.T, columns=design.columns, copy=False), design.design_info
 
 
 def fit_change_model(frame: pd.DataFrame, outcome: str, min_per_arm: int = MIN_PER_ARM) -> ChangeModel:

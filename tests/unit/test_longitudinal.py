@@ -97,3 +97,20 @@ def test_fit_summary_reports_convergence_and_size():
     assert table.loc["delta_das28_esr", "observations"] == 16
     assert table.loc["delta_das28_esr", "visits"] == "2 (months 12 to 60)"
     assert bool(table.loc["delta_das28_esr", "converged"])
+
+
+def test_model_matrix_rows_are_their_cells_design_rows_in_fortran_order():
+    """Each row of the fit's matrix is its arm x visit cell's design row (patsy on the full
+    data gives the same matrix), stored Fortran-ordered: the layout the REML sums were
+    computed in (another layout changes the last bits of the registry's values)."""
+    from patsy import dmatrix
+
+    from analysis.longitudinal import FORMULA, _model_matrix
+
+    data = balanced().sample(frac=1.0, random_state=3).reset_index(drop=True)
+    exog, _info = _model_matrix(data, "DAS28ESR_CHG")
+    expected = dmatrix(FORMULA.format(y="DAS28ESR_CHG").split("~", 1)[1], data, return_type="dataframe")
+    assert list(exog.columns) == list(expected.columns)
+    np.testing.assert_array_equal(exog.to_numpy(), expected.to_numpy())
+    assert exog.index.equals(pd.RangeIndex(len(data)))
+    assert exog.to_numpy(dtype=float).flags["F_CONTIGUOUS"]
