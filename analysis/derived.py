@@ -65,6 +65,21 @@ def derive_once_per_dataset(function):
     return wrapper
 
 
+def clear_cache() -> None:
+    """Forget every derivation and switch reuse back on: a notebook kernel that executes
+    another run calls this (:func:`analysis.kernelstate.restore`), so nothing of the previous
+    run's datasets survives, even one a lingering reference keeps alive.
+
+    Examples
+    --------
+    >>> clear_cache()
+    >>> len(_CACHE), _ENABLED[0]
+    (0, True)
+    """
+    _CACHE.clear()
+    _ENABLED[0] = True
+
+
 @contextmanager
 def derivations_not_reused():
     """Within this block every derivation is recomputed at each request (the behaviour

@@ -88,8 +88,4 @@ def restore() -> None:
         sys.modules["analysis.paths"].declare_sources(None)
     gc.collect()
     if "analysis.derived" in sys.modules:
-        # Its entries are weakly keyed by dataset objects, gone with the namespace; cleared all
-        # the same, and reuse switched back on, whatever a failed notebook left.
-        derived = sys.modules["analysis.derived"]
-        derived._CACHE.clear()
-        derived._ENABLED[0] = True
+        sys.modules["analysis.derived"].clear_cache()
