@@ -22,6 +22,8 @@ Registered in ``_config.yml`` (``sphinx.local_extensions``). The work is done by
 * incremental builds: the ``{reg}`` and ``{build}`` roles record, per page, the values they
   printed; ``env-get-outdated`` re-reads a page whose source did not change only when one of
   them changed (:func:`changed_pages`), instead of every page whenever the registry file does.
+* numbered references: ``{numref}`` is resolved from the labelled nodes kept when the target
+  page was read (:class:`StandardDomainNumberingFromTargets`), not from its whole doctree.
 * one build per checkout at a time: the build lock (:func:`analysis.build.acquire_build_lock`)
   is held from ``builder-inited`` to ``build-finished``.
 * the PDF (LaTeX builder): the dataset notice as the LaTeX macro ``\datasetnotice`` for the
