@@ -322,19 +322,6 @@ def on_env_check_consistency(app, env) -> None:
         raise ReproduceError("references to missing registry keys or build facts:\n" + "\n".join(missing))
 
 
-def on_html_page_context(app, pagename, templatename, context, doctree) -> None:
-    """Keep one of equal scripts: Sphinx 7.4 lists an inline script added after the builder
-    started twice (sphinx-thebe's configuration, as file name None and ''), which logs a
-    redeclaration error in the browser."""
-    scripts, seen = [], set()
-    for script in context.get("script_files", []):
-        key = (getattr(script, "filename", script) or "", tuple(sorted(getattr(script, "attributes", {}).items())))
-        if key not in seen:
-            seen.add(key)
-            scripts.append(script)
-    context["script_files"] = scripts
-
-
 class _Targets:
     """What :meth:`StandardDomainNumberingFromTargets._resolve_numref_xref` needs of a page's
     doctree: its labelled nodes by id (``doctree.ids``)."""
@@ -401,7 +388,6 @@ def setup(app: Sphinx) -> dict:
     app.connect("env-merge-info", on_env_merge_info)
     app.connect("env-get-outdated", on_env_get_outdated)
     app.connect("env-check-consistency", on_env_check_consistency)
-    app.connect("html-page-context", on_html_page_context)
     app.add_node(registry_value, html=(visit_registry_value_html, depart_registry_value_html))
     app.add_role("reg", RegistryRole())
     app.add_role("build", BuildFactRole())
