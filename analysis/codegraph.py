@@ -11,7 +11,10 @@ The graph is static: a module loaded by ``importlib`` with a computed name would
 from __future__ import annotations
 
 import ast
-from collections.abc import Iterable
+import hashlib
+import json
+import os
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from analysis import paths
@@ -28,10 +31,11 @@ def module_file(name: str, root: Path | None = None) -> Path | None:
     >>> module_file("analysis.paths").name, module_file("analysis.ensemble").name, module_file("analysis.paths.ROOT")
     ('paths.py', '__init__.py', None)
     """
-    base = (paths.ROOT if root is None else Path(root)).joinpath(*name.split("."))
-    for candidate in (base.with_suffix(".py"), base / "__init__.py"):
-        if candidate.is_file():
-            return candidate
+    # strings, not Path objects: a build looks up thousands of names (most are not modules)
+    base = os.path.join(paths.ROOT if root is None else root, *name.split("."))
+    for candidate in (base + ".py", os.path.join(base, "__init__.py")):
+        if os.path.isfile(candidate):
+            return Path(candidate)
     return None
 
 
@@ -79,19 +83,49 @@ def imported_modules(tree: ast.AST, module: str = "", is_package: bool = False) 
     return {n for n in names if n == PACKAGE or n.startswith(PACKAGE + ".")}
 
 
-#: Imports of a module file, by (path, size, modification time): each file is parsed once per
-#: process however many closures reach it.
-_IMPORTS_CACHE: dict[tuple[str, int, int], set[str]] = {}
+#: Imports found by a parse, by what was parsed: ``module|<name>|<is package>|<SHA-256 of the
+#: source>`` (or another caller's key, :func:`memoised_imports`). Each source is parsed once per
+#: process, and once in all when a caller keeps the memo in a file (the book build does, between
+#: builds: :func:`load_import_memo`, :func:`save_import_memo`); keyed on content, it cannot go stale.
+_IMPORTS_MEMO: dict[str, list[str]] = {}
+_IMPORTS_USED: set[str] = set()
+
+
+def memoised_imports(key: str, compute: Callable[[], set[str]]) -> set[str]:
+    """``compute()``, remembered under ``key`` (which must name the content it depends on)."""
+    if key not in _IMPORTS_MEMO:
+        _IMPORTS_MEMO[key] = sorted(compute())
+    _IMPORTS_USED.add(key)
+    return set(_IMPORTS_MEMO[key])
 
 
 def module_imports(path: Path, name: str) -> set[str]:
     """:func:`imported_modules` of the module ``name`` stored at ``path`` (parsed once)."""
-    stat = path.stat()
-    memo = (str(path), stat.st_size, stat.st_mtime_ns)
-    if memo not in _IMPORTS_CACHE:
-        tree = ast.parse(path.read_bytes(), filename=str(path))
-        _IMPORTS_CACHE[memo] = imported_modules(tree, name, path.name == "__init__.py")
-    return _IMPORTS_CACHE[memo]
+    source = path.read_bytes()
+    is_package = path.name == "__init__.py"
+    key = f"module|{name}|{int(is_package)}|{hashlib.sha256(source).hexdigest()}"
+    return memoised_imports(key, lambda: imported_modules(ast.parse(source, filename=str(path)), name, is_package))
+
+
+def load_import_memo(path: Path) -> None:
+    """Add the imports saved in ``path`` by :func:`save_import_memo` to this process's memo (a
+    missing or unreadable file adds nothing: the sources are parsed)."""
+    try:
+        saved = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return
+    if isinstance(saved, dict):
+        _IMPORTS_MEMO.update({k: v for k, v in saved.items() if isinstance(v, list)})
+
+
+def save_import_memo(path: Path) -> None:
+    """Write the imports this process used to ``path`` (JSON, replaced atomically), so the
+    entries of sources that have since changed are dropped."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+    tmp.write_text(json.dumps({k: _IMPORTS_MEMO[k] for k in sorted(_IMPORTS_USED)}, indent=0), encoding="utf-8")
+    tmp.replace(path)
 
 
 def import_closure(entries: Iterable[str], root: Path | None = None) -> dict[str, Path]:
@@ -108,10 +142,12 @@ def import_closure(entries: Iterable[str], root: Path | None = None) -> dict[str
     root = paths.ROOT if root is None else Path(root)
     pending = sorted(entries, reverse=True)
     found: dict[str, Path] = {}
+    seen: set[str] = set()  # names looked up, modules or not (many imports name the same ones)
     while pending:
         name = pending.pop()
-        if name in found:
+        if name in seen:
             continue
+        seen.add(name)
         path = module_file(name, root)
         if path is None:
             continue

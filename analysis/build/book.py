@@ -13,7 +13,12 @@ from analysis.build.errors import Log
 from analysis.build.publish import GENERATED, REGISTRY_FILE, merge_registry, publish
 from analysis.build.runner import RunRecord, execute_runs
 from analysis.build.runplan import RUNPLAN, Run, load_run_plan
+from analysis.codegraph import load_import_memo, save_import_memo
 from analysis.results import write_results
+
+#: The imports of the notebooks and modules that run keys were computed from, by content
+#: (:func:`analysis.codegraph.memoised_imports`): a build parses only what changed since.
+IMPORT_MEMO = RUNS.parent / "book-imports.json"
 
 
 @dataclass
@@ -36,7 +41,9 @@ def prepare_book(dataset: DatasetInfo, runplan: Path = RUNPLAN, workers: int | N
                  log: Log = print, generated: Path = GENERATED, registry_file: Path = REGISTRY_FILE) -> BookState:
     """Execute what is stale, then publish pages and registry (only if every run succeeded)."""
     runs = load_run_plan(runplan)
+    load_import_memo(IMPORT_MEMO)  # what earlier builds parsed to find the code each run reaches
     keys = run_keys(runs, dataset)
+    save_import_memo(IMPORT_MEMO)
     records = []
     for run in runs:
         key = keys[run.id]

@@ -9,7 +9,7 @@ import nbformat
 
 from analysis import paths
 from analysis.build.errors import BuildError
-from analysis.codegraph import import_closure, imported_modules
+from analysis.codegraph import import_closure, imported_modules, memoised_imports
 
 
 def hash_file(path: Path) -> str:
@@ -77,7 +77,9 @@ def analysis_closure(notebook: Path, root: Path | None = None) -> list[Path]:
     >>> "analysis/safety.py" in files, "analysis/bench.py" in files, "analysis/build/runner.py" in files
     (True, False, False)
     """
-    return sorted(import_closure(imported_modules(notebook_source_tree(notebook)), root).values())
+    entries = memoised_imports(f"notebook|{hash_file(notebook)}",
+                               lambda: imported_modules(notebook_source_tree(notebook)))
+    return sorted(import_closure(entries, root).values())
 
 
 def hash_modules(files: list[Path], root: Path | None = None) -> str:

@@ -22,6 +22,8 @@ Registered in ``_config.yml`` (``sphinx.local_extensions``). The work is done by
 * incremental builds: the ``{reg}`` and ``{build}`` roles record, per page, the values they
   printed; ``env-get-outdated`` re-reads a page whose source did not change only when one of
   them changed (:func:`changed_pages`), instead of every page whenever the registry file does.
+* numbered references: ``{numref}`` is resolved from the labelled nodes kept when the target
+  page was read (:class:`StandardDomainNumberingFromTargets`), not from its whole doctree.
 * one build per checkout at a time: the build lock (:func:`analysis.build.acquire_build_lock`)
   is held from ``builder-inited`` to ``build-finished``.
 * the PDF (LaTeX builder): the dataset notice as the LaTeX macro ``\datasetnotice`` for the
@@ -264,10 +266,11 @@ def on_build_finished(app: Sphinx, exception) -> None:
 def on_env_purge_doc(app, env, docname) -> None:
     getattr(env, "reproduce_missing", {}).pop(docname, None)
     getattr(env, "reproduce_uses", {}).pop(docname, None)
+    getattr(env, "reproduce_numref_targets", {}).pop(docname, None)
 
 
 def on_env_merge_info(app, env, docnames, other) -> None:
-    for name in ("reproduce_missing", "reproduce_uses"):
+    for name in ("reproduce_missing", "reproduce_uses", "reproduce_numref_targets"):
         store = getattr(env, name, None) or {}
         store.update({doc: value for doc, value in (getattr(other, name, None) or {}).items() if doc in docnames})
         setattr(env, name, store)
@@ -319,31 +322,50 @@ def on_env_check_consistency(app, env) -> None:
         raise ReproduceError("references to missing registry keys or build facts:\n" + "\n".join(missing))
 
 
-def on_html_page_context(app, pagename, templatename, context, doctree) -> None:
-    """Keep one of equal scripts: Sphinx 7.4 lists an inline script added after the builder
-    started twice (sphinx-thebe's configuration, as file name None and ''), which logs a
-    redeclaration error in the browser."""
-    scripts, seen = [], set()
-    for script in context.get("script_files", []):
-        key = (getattr(script, "filename", script) or "", tuple(sorted(getattr(script, "attributes", {}).items())))
-        if key not in seen:
-            seen.add(key)
-            scripts.append(script)
-    context["script_files"] = scripts
+class _Targets:
+    """What :meth:`StandardDomainNumberingFromTargets._resolve_numref_xref` needs of a page's
+    doctree: its labelled nodes by id (``doctree.ids``)."""
+
+    def __init__(self, ids: dict):
+        self.ids = ids
 
 
-class StandardDomainReadingEachTargetOnce(StandardDomain):
-    """The standard domain, with one change: resolving a ``{numref}`` reads the target page's
-    doctree once per build instead of once per reference. Sphinx 7.4 unpickles the whole target
-    page for every numbered reference to it (0.1-0.2 s for a page with large tables), which
-    made writing the pages that refer to Tables 1-4 most of a rebuild's time. The doctrees are
-    final when pages are written, and the lookup only reads them, so sharing one is safe."""
+def numref_target(node: nodes.Element) -> nodes.Element:
+    """The part of a labelled node that resolving a ``{numref}`` to it reads: its class (the
+    kind of number) and attributes (``ids``, the key of the number), without its content."""
+    return node.copy()
+
+
+def on_doctree_read(app: Sphinx, doctree) -> None:
+    """Keep, per page, the labelled nodes a ``{numref}`` can point at (:func:`numref_target`)."""
+    env = app.env
+    std = env.get_domain("std")
+    ids = {labelid for docname, labelid, *_ in (*std.labels.values(), *std.anonlabels.values())
+           if docname == env.docname}
+    store = getattr(env, "reproduce_numref_targets", None)
+    if store is None:
+        store = env.reproduce_numref_targets = {}
+    store[env.docname] = {labelid: numref_target(doctree.ids[labelid]) for labelid in sorted(ids)
+                          if labelid in doctree.ids}
+
+
+class StandardDomainNumberingFromTargets(StandardDomain):
+    """The standard domain, with one change: resolving a ``{numref}`` reads the labelled nodes
+    the book's extension kept when the target page was read (:func:`on_doctree_read`) instead of
+    the target page's doctree. Sphinx 7.4 unpickles the whole target page for every numbered
+    reference to it (0.1-0.2 s for a page with large tables) only to learn the target node's
+    type and id; a target that was not kept (an environment of an older build, a label added
+    after the page was read) is found in its page's doctree, read once per build."""
 
     def _resolve_numref_xref(self, env, fromdocname, builder, typ, target, node, contnode):
+        label = self.labels.get(target) or self.anonlabels.get(target) or ("", "")
+        kept = getattr(env, "reproduce_numref_targets", {}).get(label[0], {})
         cache = builder.__dict__.setdefault("reproduce_target_doctrees", {})
         read = env.get_doctree
 
         def get_doctree(docname):
+            if docname == label[0] and label[1] in kept:
+                return _Targets(kept)
             if docname not in cache:
                 cache[docname] = read(docname)
             return cache[docname]
@@ -357,7 +379,8 @@ class StandardDomainReadingEachTargetOnce(StandardDomain):
 
 def setup(app: Sphinx) -> dict:
     app.add_config_value("reproduce_runplan", "runplan.yml", "env")
-    app.add_domain(StandardDomainReadingEachTargetOnce, override=True)
+    app.add_domain(StandardDomainNumberingFromTargets, override=True)
+    app.connect("doctree-read", on_doctree_read, priority=900)
     app.connect("config-inited", on_config_inited)
     app.connect("builder-inited", on_builder_inited)
     app.connect("build-finished", on_build_finished)
@@ -365,11 +388,10 @@ def setup(app: Sphinx) -> dict:
     app.connect("env-merge-info", on_env_merge_info)
     app.connect("env-get-outdated", on_env_get_outdated)
     app.connect("env-check-consistency", on_env_check_consistency)
-    app.connect("html-page-context", on_html_page_context)
     app.add_node(registry_value, html=(visit_registry_value_html, depart_registry_value_html))
     app.add_role("reg", RegistryRole())
     app.add_role("build", BuildFactRole())
     app.add_role("run", RunParameterRole())
     app.add_role("repofile", RepoFileRole())
     app.add_post_transform(LongTablesInLatex)
-    return {"version": "1", "parallel_read_safe": True, "parallel_write_safe": True, "env_version": 2}
+    return {"version": "1", "parallel_read_safe": True, "parallel_write_safe": True, "env_version": 3}
