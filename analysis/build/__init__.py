@@ -98,6 +98,7 @@ from analysis.build.errors import (  # noqa: F401
 )
 from analysis.build.hashing import (  # noqa: F401
     analysis_closure,
+    extension_closure,
     hash_file,
     hash_modules,
     hash_sources,

@@ -89,3 +89,26 @@ def hash_modules(files: list[Path], root: Path | None = None) -> str:
     for path in sorted(files):
         digest.update(path.relative_to(root).as_posix().encode() + b"\0" + hash_file(path).encode() + b"\n")
     return digest.hexdigest()
+
+
+def extension_closure(extension_dir: Path, root: Path | None = None) -> list[Path]:
+    """Source files of the book's Sphinx extensions (every ``.py`` of ``extension_dir``) and
+    of the ``analysis`` modules they reach: the code that turns the pages into HTML and LaTeX
+    besides Sphinx itself (the ``{reg}`` role, the directives, the banner, the writers).
+
+    Sphinx's incremental build does not know that code: the book's extension puts its digest
+    in a configuration value that rebuilds the environment, so that editing it reads every
+    page again instead of leaving pages rendered by the old code. The statistics, tables and
+    figures are not in it (they reach the pages through the notebook runs and their keys).
+
+    Examples
+    --------
+    >>> files = {p.relative_to(paths.ROOT).as_posix() for p in extension_closure(paths.BOOK / "_ext")}
+    >>> "book/_ext/reproduce.py" in files, "analysis/printing.py" in files, "analysis/safety.py" in files
+    (True, True, False)
+    """
+    sources = sorted(Path(extension_dir).glob("*.py"))
+    modules = set()
+    for path in sources:
+        modules |= imported_modules(ast.parse(path.read_bytes(), filename=str(path)))
+    return sorted(sources) + sorted(import_closure(sorted(modules), root).values())

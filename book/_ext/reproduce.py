@@ -22,6 +22,9 @@ Registered in ``_config.yml`` (``sphinx.local_extensions``). The work is done by
 * incremental builds: the ``{reg}`` and ``{build}`` roles record, per page, the values they
   printed; ``env-get-outdated`` re-reads a page whose source did not change only when one of
   them changed (:func:`changed_pages`), instead of every page whenever the registry file does.
+  Every page is read again when the code that renders pages changes: the digest of these
+  extensions and of the ``analysis`` modules they reach (:func:`analysis.build.extension_closure`)
+  is the configuration value ``reproduce_code_digest``.
 * numbered references: ``{numref}`` is resolved from the labelled nodes kept when the target
   page was read (:class:`StandardDomainNumberingFromTargets`), not from its whole doctree.
 * one build per checkout at a time: the build lock (:func:`analysis.build.acquire_build_lock`)
@@ -239,6 +242,10 @@ def on_config_inited(app: Sphinx, config) -> None:
     latex = dict(config.latex_elements or {})
     latex["preamble"] = latex.get("preamble", "") + "\n\\newcommand{\\datasetnotice}{" + notice + "}\n"
     config.latex_elements = latex
+    # The code that renders the pages (these extensions and the analysis modules they reach):
+    # a change reads every page again (the value rebuilds the environment), which Sphinx's
+    # incremental build would not do for a change of extension code.
+    config.reproduce_code_digest = build.hash_modules(build.extension_closure(Path(__file__).parent))
     logger.info(f"[reproduce] dataset valid: {dataset.label}")
 
 
@@ -379,6 +386,7 @@ class StandardDomainNumberingFromTargets(StandardDomain):
 
 def setup(app: Sphinx) -> dict:
     app.add_config_value("reproduce_runplan", "runplan.yml", "env")
+    app.add_config_value("reproduce_code_digest", "", "env")  # set when the configuration is read
     app.add_domain(StandardDomainNumberingFromTargets, override=True)
     app.connect("doctree-read", on_doctree_read, priority=900)
     app.connect("config-inited", on_config_inited)
