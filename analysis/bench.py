@@ -132,10 +132,14 @@ def parse_build_log(output: str) -> dict:
     >>> info = parse_build_log(log)
     >>> info["runs"], info["cached"], info["to_execute"], info["executed"], info["sphinx_env"]
     (9, 8, 1, ['medications'], '0 added, 2 changed, 0 removed')
+    >>> parse_build_log("updating environment: [reproduce] re-reading 1 page(s) whose printed values "
+    ...                 "changed: intro (dataset_version)\\n0 added, 2 changed, 0 removed\\n")["sphinx_env"]
+    '0 added, 2 changed, 0 removed'
     """
     text = _ANSI.sub("", output)
     plan = re.search(r"\[reproduce\] dataset .*?; (\d+) runs, (\d+) cached, (\d+) to execute", text)
-    env = re.search(r"updating environment: .*?(\d+ added, \d+ changed, \d+ removed)", text)
+    # The book's extension may log a line between "updating environment:" and Sphinx's counts.
+    env = re.search(r"updating environment: (?:.*\n)??.*?(\d+ added, \d+ changed, \d+ removed)", text)
     return {
         "runs": int(plan.group(1)) if plan else None,
         "cached": int(plan.group(2)) if plan else None,
