@@ -17,10 +17,14 @@ passes ``km`` down to nbclient, which then uses that kernel and leaves it runnin
 """
 from __future__ import annotations
 
+import functools
 import os
+from typing import TYPE_CHECKING
 
-from jupyter_client.manager import AsyncKernelManager
 from jupyter_core.utils import run_sync
+
+if TYPE_CHECKING:
+    from jupyter_client.manager import AsyncKernelManager
 
 from analysis import paths
 from analysis.build.errors import NotebookRunError
@@ -33,21 +37,28 @@ RESTORE = '__import__("analysis.kernelstate", fromlist=["_"]).restore()'
 STARTUP_TIMEOUT = 120
 
 
-class ReusedKernelManager(AsyncKernelManager):
-    """A kernel manager that remembers the clients nbclient opens on it, so that their
-    channels (sockets and a heartbeat thread each) can be closed after every run."""
+@functools.cache
+def kernel_manager_class() -> type[AsyncKernelManager]:
+    """The kernel manager of a worker: jupyter_client's, remembering the clients nbclient opens
+    on it, so that their channels (sockets and a heartbeat thread each) can be closed after
+    every run (``close_clients``). Made on first use: a build whose runs are all cached, and
+    ``make verify``, need not import jupyter_client (0.1 s)."""
+    from jupyter_client.manager import AsyncKernelManager  # noqa: PLC0415 - on first use (see above)
 
-    def client(self, **kwargs):
-        kc = super().client(**kwargs)
-        self.__dict__.setdefault("_clients", []).append(kc)
-        return kc
+    class ReusedKernelManager(AsyncKernelManager):
+        def client(self, **kwargs):
+            kc = super().client(**kwargs)
+            self.__dict__.setdefault("_clients", []).append(kc)
+            return kc
 
-    def close_clients(self) -> None:
-        for kc in self.__dict__.pop("_clients", []):
-            kc.stop_channels()
+        def close_clients(self) -> None:
+            for kc in self.__dict__.pop("_clients", []):
+                kc.stop_channels()
+
+    return ReusedKernelManager
 
 
-async def _execute_silently(km: ReusedKernelManager, code: str) -> None:
+async def _execute_silently(km: AsyncKernelManager, code: str) -> None:
     kc = km.client()
     await kc.wait_for_ready(timeout=STARTUP_TIMEOUT)
     reply = await kc.execute_interactive(code, silent=True, store_history=False, timeout=STARTUP_TIMEOUT,
@@ -58,7 +69,7 @@ async def _execute_silently(km: ReusedKernelManager, code: str) -> None:
                                f"{content.get('ename')}: {content.get('evalue')}")
 
 
-async def _start(km: ReusedKernelManager) -> None:
+async def _start(km: AsyncKernelManager) -> None:
     # As nbclient starts its kernels: history in memory, so parallel kernels share no file.
     await km.start_kernel(cwd=str(paths.ROOT), extra_arguments=["--HistoryManager.hist_file=:memory:"])
 
@@ -79,14 +90,14 @@ class WorkerKernel:
 
     def __init__(self, reuse: bool = True):
         self.reuse = reuse
-        self.km: ReusedKernelManager | None = None
+        self.km: AsyncKernelManager | None = None
 
-    def acquire(self) -> ReusedKernelManager:
+    def acquire(self) -> AsyncKernelManager:
         """The kernel for the next run, in the state of a new kernel."""
         if self.km is not None and run_sync(self.km.is_alive)():
             run_sync(_execute_silently)(self.km, RESTORE)
         else:
-            self.km = ReusedKernelManager(kernel_name="python3")
+            self.km = kernel_manager_class()(kernel_name="python3")
             run_sync(_start)(self.km)
             run_sync(_execute_silently)(self.km, SNAPSHOT)
         self.km.close_clients()
