@@ -9,7 +9,7 @@ import nbformat
 
 from analysis import paths
 from analysis.build.errors import BuildError
-from analysis.codegraph import import_closure, imported_modules, memoised_imports
+from analysis.codegraph import import_closure, imported_modules, memoised_imports, module_imports
 
 
 def hash_file(path: Path) -> str:
@@ -108,7 +108,5 @@ def extension_closure(extension_dir: Path, root: Path | None = None) -> list[Pat
     (True, True, False)
     """
     sources = sorted(Path(extension_dir).glob("*.py"))
-    modules = set()
-    for path in sources:
-        modules |= imported_modules(ast.parse(path.read_bytes(), filename=str(path)))
-    return sorted(sources) + sorted(import_closure(sorted(modules), root).values())
+    modules = set().union(*(module_imports(path, path.stem) for path in sources))
+    return sources + sorted(import_closure(sorted(modules), root).values())

@@ -106,11 +106,10 @@ class WorkerKernel:
     def release(self, ok: bool) -> None:
         """After a run: keep the kernel for the next one, unless the run failed or kernels
         are not reused."""
-        if self.km is None:
-            return
-        self.km.close_clients()
         if not (ok and self.reuse):
             self.shutdown()
+        elif self.km is not None:
+            self.km.close_clients()
 
     def shutdown(self) -> None:
         if self.km is None:
