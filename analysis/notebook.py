@@ -10,7 +10,9 @@ where every table the run does not declare (``inputs:`` in ``book/runplan.yml``)
 first use; and :func:`output_path` reads the sources the runner recorded for the run
 (``sources:``, e.g. ``data/published``), after which reading an undeclared source of the
 repository raises (:func:`analysis.paths.check_source`). A wrong declaration therefore fails
-loudly instead of leaving a stale cache entry.
+loudly instead of leaving a stale cache entry. The contract columns no result reads
+(:data:`analysis.schema.UNANALYSED_COLUMNS`: record identifiers, verbatim text) are removed from
+the tables a run gets (:func:`restrict_to_run`), so a run's cache key need not cover them.
 """
 from __future__ import annotations
 
@@ -24,6 +26,7 @@ import pandas as pd
 from analysis import paths
 from analysis.contract import FILES, load_dataset
 from analysis.results import results_frame, write_results
+from analysis.schema import UNANALYSED_COLUMNS
 
 #: Registry fragment every notebook writes into its output folder.
 FRAGMENT = "registry.csv"
@@ -53,9 +56,32 @@ class UndeclaredInput:
         raise RuntimeError(self._message)
 
 
+def restrict_to_run(dataset, dataset_files: list[str] | tuple[str, ...]):
+    """What a run sees of a validated dataset: the tables in ``dataset_files`` without their
+    unanalysed columns (:data:`~analysis.schema.UNANALYSED_COLUMNS`); every other table is an
+    :class:`UndeclaredInput`. The run cache keys a table by the digest of exactly this view
+    (:func:`analysis.build.digest_run_views`).
+
+    Examples
+    --------
+    >>> ds = restrict_to_run(load_dataset("tests/data/minimal"), ["medications.csv"])
+    >>> list(ds.medications.columns)
+    ['USUBJID', 'CMCLASS', 'CMSTDT', 'CMENDT']
+    """
+    declared = _declared(dataset_files)
+    tables = {f.removesuffix(".csv"): run_view(getattr(dataset, f.removesuffix(".csv")), f) if f in declared
+              else UndeclaredInput(f, declared) for f in FILES}
+    return dataclasses.replace(dataset, **tables)
+
+
+def run_view(frame: pd.DataFrame, file: str) -> pd.DataFrame:
+    """``frame`` (the table of contract file ``file``) without the columns no result reads."""
+    return frame.drop(columns=[c for c in UNANALYSED_COLUMNS.get(file, ()) if c in frame.columns])
+
+
 def load_run_dataset(data_dir: str, dataset_files: list[str] | tuple[str, ...]):
-    """The validated dataset of ``data_dir`` with only the tables in ``dataset_files``;
-    every other table is an :class:`UndeclaredInput`.
+    """The validated dataset of ``data_dir`` as run ``dataset_files`` sees it
+    (:func:`restrict_to_run`): only those tables, without their unanalysed columns.
 
     Examples
     --------
@@ -67,13 +93,15 @@ def load_run_dataset(data_dir: str, dataset_files: list[str] | tuple[str, ...]):
     ...
     RuntimeError: this notebook uses visits.csv, which its run does not declare as an input (inputs: subjects.csv); add it to the run's inputs in book/runplan.yml
     """
-    declared = tuple(dataset_files)
-    unknown = sorted(set(declared) - set(FILES))
+    declared = _declared(dataset_files)  # checked before the dataset is read
+    return restrict_to_run(load_dataset(paths.dataset_dir(data_dir)), declared)
+
+
+def _declared(dataset_files) -> tuple[str, ...]:
+    unknown = sorted(set(dataset_files) - set(FILES))
     if unknown:
         raise ValueError(f"unknown dataset files {unknown}; expected some of {FILES}")
-    dataset = load_dataset(paths.dataset_dir(data_dir))
-    hidden = {f.removesuffix(".csv"): UndeclaredInput(f, declared) for f in FILES if f not in declared}
-    return dataclasses.replace(dataset, **hidden)
+    return tuple(dataset_files)
 
 
 def output_path(output_dir: str | os.PathLike) -> Path:

@@ -27,6 +27,7 @@ __all__ = [
     "NEED_ROWS",
     "SEXES",
     "STUDYIDS",
+    "UNANALYSED_COLUMNS",
     "ColumnSpec",
     "Violation",
 ]
@@ -101,6 +102,11 @@ class ColumnSpec:
         Value checks on the typed column; each carries the rule text used in reports.
     unique : bool
         True if no two rows may share a value.
+    analysed : bool
+        False for a column the contract checks but no result reads (identifiers of a record,
+        verbatim text). The book's notebook runs do not see such columns
+        (:func:`analysis.notebook.load_run_dataset`), so their cache keys do not cover them and
+        editing one executes no run. Make a column analysed before a result uses it.
 
     Examples
     --------
@@ -116,6 +122,7 @@ class ColumnSpec:
     required: bool = True
     checks: tuple = ()
     unique: bool = False
+    analysed: bool = True
 
     def __post_init__(self):
         if self.kind not in KINDS:
@@ -137,7 +144,7 @@ _HAQ_ITEMS = ("HAQDRESS", "HAQARISE", "HAQEAT", "HAQWALK",
 COLUMNS: Mapping[str, tuple[ColumnSpec, ...]] = {
     "subjects.csv": (
         ColumnSpec("USUBJID", "string", unique=True),
-        ColumnSpec("STUDYID", "string", checks=(_one_of(STUDYIDS),)),
+        ColumnSpec("STUDYID", "string", checks=(_one_of(STUDYIDS),), analysed=False),
         ColumnSpec("ARM", "string", checks=(_one_of(ARMS),)),
         ColumnSpec("SEX", "string", checks=(_one_of(SEXES),)),
         ColumnSpec("AGE", "integer", checks=(_between(18, 100),)),
@@ -173,8 +180,8 @@ COLUMNS: Mapping[str, tuple[ColumnSpec, ...]] = {
     ),
     "adverse_events.csv": (
         ColumnSpec("USUBJID", "string"),
-        ColumnSpec("AESEQ", "integer", checks=(pa.Check.ge(1, error="must be >= 1"),)),
-        ColumnSpec("AETERM", "string"),
+        ColumnSpec("AESEQ", "integer", checks=(pa.Check.ge(1, error="must be >= 1"),), analysed=False),
+        ColumnSpec("AETERM", "string", analysed=False),  # verbatim; AEDECOD is analysed
         ColumnSpec("AEDECOD", "string"),
         _flag("AESER"),
         ColumnSpec("AESTDT", "date"),
@@ -183,7 +190,7 @@ COLUMNS: Mapping[str, tuple[ColumnSpec, ...]] = {
     "medications.csv": (
         ColumnSpec("USUBJID", "string"),
         ColumnSpec("CMCLASS", "string", checks=(_one_of(CMCLASSES),)),
-        ColumnSpec("CMDECOD", "string", required=False),
+        ColumnSpec("CMDECOD", "string", required=False, analysed=False),  # the class is analysed
         ColumnSpec("CMSTDT", "date"),
         ColumnSpec("CMENDT", "date", required=False),
     ),
@@ -192,6 +199,11 @@ COLUMNS: Mapping[str, tuple[ColumnSpec, ...]] = {
 #: Columns holding a ``Y``/``N`` flag (in any file); a crosswalk may derive them from dates.
 FLAG_COLUMNS = frozenset(spec.name for specs in COLUMNS.values() for spec in specs
                          if any(check.error == _one_of(FLAGS).error for check in spec.checks))
+
+#: Contract columns of each file that no result reads (``ColumnSpec.analysed`` False).
+UNANALYSED_COLUMNS: Mapping[str, tuple[str, ...]] = {
+    file: tuple(spec.name for spec in specs if not spec.analysed) for file, specs in COLUMNS.items()
+}
 
 #: Files that must contain at least one data row (the others may be header-only).
 NEED_ROWS = ("subjects.csv", "visits.csv")

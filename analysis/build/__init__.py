@@ -24,7 +24,9 @@ Cache key
 ---------
 A run's key is the SHA-256 of exactly what the run can reach: the notebook file, the run's
 parameters (including the dataset directory and its synthetic flag), the content of every
-dataset table the run declares as an input (``inputs`` in the run plan; ``[]`` for none) and
+dataset table the run declares as an input (``inputs`` in the run plan; ``[]`` for none) as
+the run sees it (:func:`digest_run_views`: the validated table without the contract columns
+no result reads, :data:`analysis.schema.UNANALYSED_COLUMNS`, which runs do not get) and
 of every non-table file of the dataset folder (README, marker), the source of the
 ``analysis`` modules in the notebook's static import closure (:func:`analysis_closure`:
 the modules its code cells import, then theirs, transitively, module- and function-level),
@@ -89,6 +91,7 @@ from analysis.build.dataset import (  # noqa: F401
     classify_dataset,
     dataset_label,
     describe_dataset,
+    digest_run_views,
     inspect_dataset,
 )
 from analysis.build.errors import (  # noqa: F401

@@ -42,7 +42,7 @@ def compute_run_key(run: Run, dataset: DatasetInfo, code_hash: str, lock_hash: s
         "runner": RUNNER_VERSION,
         "notebook": hash_file(run.notebook),
         "parameters": parameters,
-        "inputs": {f: dataset.files.get(f, "") for f in run.inputs},
+        "inputs": {f: dataset.input_digest(f) for f in run.inputs},
         "dataset_other_files": {f: h for f, h in dataset.files.items() if f not in CONTRACT_FILES},
         "code": code_hash,
         "lock": lock_hash,

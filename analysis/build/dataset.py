@@ -1,17 +1,22 @@
 """The build's dataset: where it is, whether it is synthetic, what identifies its content."""
 from __future__ import annotations
 
+import dataclasses
 import hashlib
+import json
 import os
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+
+import pandas as pd
 
 from analysis import paths
 from analysis.build.errors import BuildError
 from analysis.build.hashing import hash_file
-from analysis.contract import DataContractError, load_dataset
+from analysis.contract import FILES, DataContractError, load_dataset
 from analysis.crosswalk import describe_dataset_files
+from analysis.notebook import run_view
 
 
 @dataclass(frozen=True)
@@ -24,6 +29,21 @@ class DatasetInfo:
     reason: str
     files: dict[str, str]
     sizes: dict[str, int]
+    #: Contract file -> digest of its table as a notebook run sees it (:func:`digest_run_views`);
+    #: set by :func:`inspect_dataset`, empty for an unvalidated :func:`describe_dataset`.
+    run_views: dict[str, str] = field(default_factory=dict)
+
+    def input_digest(self, file: str) -> str:
+        """What a run's cache key holds for contract table ``file``: the digest of the run's
+        view of it when the dataset was validated, else the file's hash.
+
+        Examples
+        --------
+        >>> info = DatasetInfo(Path("d"), "d", False, "", {"visits.csv": "f"}, {})
+        >>> info.input_digest("visits.csv"), dataclasses.replace(info, run_views={"visits.csv": "v"}).input_digest("visits.csv")
+        ('f', 'v')
+        """
+        return self.run_views[file] if self.run_views else self.files.get(file, "")
 
     @property
     def public_label(self) -> str:
@@ -103,15 +123,47 @@ def describe_dataset(directory: Path) -> DatasetInfo:
                        files=files, sizes=sizes)
 
 
+def digest_run_views(dataset) -> dict[str, str]:
+    """SHA-256 (hex) of each contract table of a validated dataset as a notebook run sees it
+    (:func:`analysis.notebook.run_view`: without the columns no result reads): column names,
+    dtypes, row count, and per column the missing-value mask and pandas' 64-bit hash of every
+    value in row order. Editing an unanalysed cell (a verbatim adverse-event term) leaves it
+    unchanged; editing any value a run can read changes it.
+
+    Examples
+    --------
+    >>> import dataclasses
+    >>> ds = load_dataset(paths.TEST_DATASET)
+    >>> meds = ds.medications.assign(CMDECOD="renamed")
+    >>> digest_run_views(dataclasses.replace(ds, medications=meds)) == digest_run_views(ds)
+    True
+    >>> later = ds.medications.assign(CMSTDT=ds.medications["CMSTDT"] + pd.Timedelta(days=1))
+    >>> digest_run_views(dataclasses.replace(ds, medications=later)) == digest_run_views(ds)
+    False
+    """
+    digests = {}
+    for file in FILES:
+        frame = run_view(getattr(dataset, file.removesuffix(".csv")), file)
+        digest = hashlib.sha256(json.dumps([list(map(str, frame.columns)), list(map(str, frame.dtypes)),
+                                            len(frame)]).encode())
+        for column in frame.columns:
+            values = frame[column]
+            digest.update(values.isna().to_numpy().tobytes())
+            digest.update(pd.util.hash_pandas_object(values, index=False).to_numpy().tobytes())
+        digests[file] = digest.hexdigest()
+    return digests
+
+
 def inspect_dataset(data_dir: str | os.PathLike | None = None) -> DatasetInfo:
-    """Validate the build's dataset against the data contract and describe it.
+    """Validate the build's dataset against the data contract and describe it, with the
+    digest of each table as runs see it (:func:`digest_run_views`).
 
     Raises :class:`BuildError` with the contract's report (file, column, line, rule) when
     the dataset is invalid.
     """
     directory = paths.dataset_dir(data_dir)
     try:
-        load_dataset(directory)
+        dataset = load_dataset(directory)
     except DataContractError as err:
         raise BuildError(f"invalid dataset {directory}:\n{err}") from None
-    return describe_dataset(directory)
+    return dataclasses.replace(describe_dataset(directory), run_views=digest_run_views(dataset))

@@ -174,15 +174,22 @@ def test_touching_a_dataset_file_without_changing_it_runs_nothing(built):
 
 
 def test_changing_one_dataset_file_reruns_only_the_runs_that_read_it(built, tmp_path):
-    """Test 10: editing medications.csv reruns the runs that read it, the medication page, the
-    reproduction report and the ensemble page (which read every table); the other pages stay."""
+    """Test 10: editing a value of medications.csv that runs read (a start date) reruns the runs
+    that read the file, the medication page, the reproduction report and the ensemble page (which
+    read every table); the other pages stay. Editing a drug name, which the contract checks but
+    no result reads (CMDECOD, not in any run's view of the table), then reruns no run."""
     root = copy_built(built(MINIMAL), tmp_path / "repo")
     meds = root / MINIMAL / "medications.csv"
-    meds.write_text(meds.read_text().replace("Methotrexate", "Methotrexate sodium", 1))
+    meds.write_text(meds.read_text().replace("RA-001,csDMARD,Methotrexate,2012-04-01,",
+                                             "RA-001,csDMARD,Methotrexate,2012-04-02,", 1))
     readers = sorted(r.id for r in plan(root) if "medications.csv" in r.inputs)
     result = run_build(root, MINIMAL)
     assert result.returncode == 0, result.output[-3000:]
     assert result.executed() == readers == ["ensemble", "medications", "reproduction"]
+    meds.write_text(meds.read_text().replace("Methotrexate", "Methotrexate sodium", 1))
+    renamed = run_build(root, MINIMAL)
+    assert renamed.returncode == 0, renamed.output[-3000:]
+    assert renamed.executed() == [] and "0 to execute" in renamed.output
 
 
 def settled_copy(built, target):
