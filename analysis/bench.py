@@ -183,7 +183,22 @@ def _runs_reading(root: Path, file: str) -> list[str]:
 
 
 def _edit_medications(root: Path, i: int) -> str:
-    """Change one drug name (text no table uses) -> only runs reading medications.csv are stale."""
+    """Move one medication's start date (CMSTDT of the first row) a day later: a value Table 4
+    reads, so every run reading medications.csv is stale."""
+    path = root / "data" / "synthetic" / "medications.csv"
+    lines = path.read_text(encoding="utf-8").split("\n")
+    col = lines[0].split(",").index("CMSTDT")
+    cells = lines[1].split(",")
+    year, month, day = cells[col].split("-")
+    cells[col] = f"{year}-{month}-{int(day) % 28 + 1:02d}"
+    lines[1] = ",".join(cells)
+    path.write_text("\n".join(lines), encoding="utf-8")
+    return "medications.csv"
+
+
+def _edit_medication_name(root: Path, i: int) -> str:
+    """Change one drug name (CMDECOD): the contract checks it, no result reads it, and runs do not
+    see it (analysis.schema.UNANALYSED_COLUMNS), so no run is stale."""
     path = root / "data" / "synthetic" / "medications.csv"
     lines = path.read_text(encoding="utf-8").split("\n")
     head = lines[0].split(",")
@@ -196,7 +211,7 @@ def _edit_medications(root: Path, i: int) -> str:
 
 
 def _edit_adverse_events(root: Path, i: int) -> str:
-    """Change one verbatim AE term (AETERM; the analysis uses AEDECOD)."""
+    """Change one verbatim AE term (AETERM; the analysis uses AEDECOD): no run is stale."""
     path = root / "data" / "synthetic" / "adverse_events.csv"
     lines = path.read_text(encoding="utf-8").split("\n")
     col = lines[0].split(",").index("AETERM")
@@ -279,8 +294,10 @@ def bench_book(workdir: Path, repeat: int = 3, log=print) -> list[dict]:
     record("prose_edit", "rebuild after appending a line to book/methods.md", times, infos[-1],
            "0 to execute (no notebook runs)", all(i["to_execute"] == 0 and i["executed"] == [] for i in infos))
 
-    # 4. one data file changed
-    for step, edit in (("data_medications", _edit_medications), ("data_adverse_events", _edit_adverse_events)):
+    # 4. one data file changed: a value runs read, then cells no result reads (not in runs' view)
+    for step, edit, column, analysed in (("data_medications", _edit_medications, "CMSTDT", True),
+                                         ("data_medication_name", _edit_medication_name, "CMDECOD", False),
+                                         ("data_adverse_events", _edit_adverse_events, "AETERM", False)):
         times, infos = [], []
         file = None
         for i in range(repeat):
@@ -288,9 +305,10 @@ def bench_book(workdir: Path, repeat: int = 3, log=print) -> list[dict]:
             s, inf, _ = make_book(f"{step}_{i}")
             times.append(s)
             infos.append(inf)
-        readers = _runs_reading(root, file)
-        record(step, f"rebuild after editing one cell of data/synthetic/{file}", times, infos[-1],
-               f"only the runs reading {file} execute: {', '.join(readers)}",
+        readers = _runs_reading(root, file) if analysed else []
+        record(step, f"rebuild after editing one {column} cell of data/synthetic/{file}"
+                     f"{'' if analysed else ' (no result reads it)'}", times, infos[-1],
+               f"only the runs reading {file} execute: {', '.join(readers)}" if analysed else "no run executes",
                all(i["executed"] == readers for i in infos))
 
     # 5. comparison with Jupyter Book's own execution
