@@ -9,6 +9,7 @@ import pandas as pd
 
 from analysis import paths
 from analysis.build.lock import LOCK_FILE, acquire_build_lock
+from analysis.build.verifycache import SOURCES, store_verification
 from analysis.contract import DataContractError, load_dataset
 from analysis.crosswalk import summarise_uncollected
 from analysis.dataset_io import table_name
@@ -32,7 +33,7 @@ def compute_book_results(dataset, published=None, results=None):
 
 
 def run_verify(data_dir: str | Path | None = None, results_dir: Path = paths.RESULTS,
-               lock_path: Path = LOCK_FILE) -> int:
+               lock_path: Path = LOCK_FILE, cache_key: str | None = None) -> int:
     """Validate the dataset, compute every result, compare with the published registry.
 
     Writes ``results.csv`` and ``reproduction.csv`` to ``results_dir``, prints the summary and
@@ -40,6 +41,9 @@ def run_verify(data_dir: str | Path | None = None, results_dir: Path = paths.RES
     is a mismatch or missing, 2 when the dataset breaks the data contract (nothing is written).
     The files are written under the checkout's build lock (``lock_path``), which a book build
     holds while it publishes the same registry: ``make verify`` during a build waits for it.
+    With ``cache_key`` (:func:`analysis.build.verifycache.verify_key` of the dataset), a valid
+    dataset's verification is stored under it; while computing, reading a repository source
+    other than :data:`analysis.build.verifycache.SOURCES` raises (the key covers only those).
     """
     directory = paths.dataset_dir(data_dir)
     try:
@@ -47,23 +51,29 @@ def run_verify(data_dir: str | Path | None = None, results_dir: Path = paths.RES
     except DataContractError as err:
         print(f"invalid dataset {directory}:\n{err}", file=sys.stderr)
         return 2
-    results = compute_results(dataset)
-    published = load_published()
-    reproduction = build_reproduction(published, results)
-    # The same registry the book writes: the results, the report pages' and the ensemble page's rows.
-    registry = compute_book_results(dataset, published, results)
+    paths.declare_sources(SOURCES, run="verify")
+    try:
+        results = compute_results(dataset)
+        published = load_published()
+        reproduction = build_reproduction(published, results)
+        # The same registry the book writes: the results, the report pages' and the ensemble page's rows.
+        registry = compute_book_results(dataset, published, results)
+    finally:
+        paths.declare_sources(None)
+    report = f"dataset: {directory}\n{summarise_reproduction(reproduction)}\n"
+    status = 1 if reproduction["status"].isin(["mismatch", "missing"]).any() else 0
     lock = acquire_build_lock(lock_path, log=lambda message: print(message, file=sys.stderr))
     try:
         write_results(registry, results_dir / "results.csv")
         tmp = results_dir / "reproduction.csv.tmp"
         reproduction.to_csv(tmp, index=False, lineterminator="\n")
         tmp.replace(results_dir / "reproduction.csv")
+        if cache_key is not None:  # under the lock: the files stored are the ones just written
+            store_verification(cache_key, results_dir, report, status)
     finally:
         lock.release()
-    print(f"dataset: {directory}")
-    print(summarise_reproduction(reproduction))
-    bad = reproduction["status"].isin(["mismatch", "missing"]).any()
-    return 1 if bad else 0
+    print(report, end="")
+    return status
 
 
 def compute_affected_results(uncollected: dict[str, list[str]]) -> pd.DataFrame:
