@@ -13,7 +13,9 @@ which calls this module in two steps:
    (:func:`compute_run_key`); runs whose key has no complete cache entry are executed by
    papermill, in parallel, each into its own cache entry under ``_build/book-runs/``. Each
    worker reuses one kernel for its runs, reset to a new kernel's state between them
-   (:mod:`analysis.build.kernels`; ``BOOK_KERNELS=new`` starts one per run).
+   (:mod:`analysis.build.kernels`; ``BOOK_KERNELS=new`` starts one per run). When a run may
+   be stale, the workers start and warm their kernels in step 1 already, while the dataset is
+   validated (:func:`start_workers_early`).
    Only when **every** run has succeeded are the executed notebooks and their outputs
    copied into ``book/generated/`` (the pages Sphinx reads) and the registry fragments
    merged into ``_build/results/results.csv``. A failing notebook stops the build with the
@@ -74,8 +76,10 @@ from analysis.build.appendix import (  # noqa: F401
 )
 from analysis.build.book import (  # noqa: F401
     BookState,
+    EarlyStart,
     default_workers,
     prepare_book,
+    start_workers_early,
 )
 from analysis.build.cache import (  # noqa: F401
     RUNNER_VERSION,
@@ -133,6 +137,7 @@ from analysis.build.publish import (  # noqa: F401
 )
 from analysis.build.runner import (  # noqa: F401
     RunRecord,
+    Workers,
     execute_run,
     execute_runs,
     make_publishable,

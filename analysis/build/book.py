@@ -6,12 +6,14 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from analysis import paths
 from analysis.build.appendix import render_reproducibility_page
 from analysis.build.cache import RUNS, longest_first, prune_cache, run_keys
-from analysis.build.dataset import DatasetInfo
-from analysis.build.errors import Log
+from analysis.build.dataset import DatasetInfo, describe_dataset
+from analysis.build.errors import BuildError, Log
+from analysis.build.kernels import preload_code
 from analysis.build.publish import GENERATED, REGISTRY_FILE, merge_registry, publish
-from analysis.build.runner import RunRecord, execute_runs
+from analysis.build.runner import RunRecord, Workers, execute_runs
 from analysis.build.runplan import RUNPLAN, Run, load_run_plan
 from analysis.codegraph import load_import_memo, save_import_memo
 from analysis.results import write_results
@@ -19,6 +21,28 @@ from analysis.results import write_results
 #: The imports of the notebooks and modules that run keys were computed from, by content
 #: (:func:`analysis.codegraph.memoised_imports`): a build parses only what changed since.
 IMPORT_MEMO = RUNS.parent / "book-imports.json"
+#: Run id -> the run's key computed from the dataset's file hashes (not its validated tables),
+#: as of the last build whose runs all succeeded: what :func:`start_workers_early` compares.
+FILE_KEYS = RUNS / "file-keys.json"
+
+
+@dataclass
+class EarlyStart:
+    """What :func:`start_workers_early` did: the workers it started (``None``: no run can be
+    stale) and the file-level keys it computed, recorded by a successful :func:`prepare_book`."""
+
+    workers: Workers | None
+    file_keys: dict[str, str]
+
+    def close(self, wait: bool = True) -> None:
+        """End the workers (:meth:`analysis.build.runner.Workers.close`)."""
+        if self.workers is not None:
+            self.workers.close(wait)
+
+    def join(self) -> None:
+        """Wait for the workers to end (after ``close(wait=False)``)."""
+        if self.workers is not None:
+            self.workers.join()
 
 
 @dataclass
@@ -37,9 +61,52 @@ def default_workers() -> int:
     return int(os.environ.get("BOOK_WORKERS") or min(os.cpu_count() or 1, 4))
 
 
+def start_workers_early(runplan: Path = RUNPLAN, data_dir=None, workers: int | None = None,
+                        file_keys_path: Path = FILE_KEYS) -> EarlyStart:
+    """Before the dataset is validated (a second or two): start the runner's workers if a run
+    may be stale, each warming its kernel with the imports of the notebooks that may run
+    (:meth:`analysis.build.kernels.WorkerKernel.warm`), so that the imports overlap validation.
+
+    A run may be stale when its key computed from the dataset's *file* hashes (no validation
+    needed) differs from the last successful build's (:data:`FILE_KEYS`): a rebuild with nothing
+    changed, or after a prose edit, starts no kernel. What executes is still decided by the
+    real keys (:func:`prepare_book`, from the validated tables as runs see them); workers
+    started for runs that turn out to be cached are ended unused. A run plan or dataset folder
+    this step cannot read starts nothing: the steps after it report the problem.
+    """
+    try:
+        runs = load_run_plan(runplan)
+        load_import_memo(IMPORT_MEMO)
+        keys = run_keys(runs, describe_dataset(paths.dataset_dir(data_dir)))
+    except (BuildError, OSError):
+        return EarlyStart(None, {})
+    try:
+        last = json.loads(Path(file_keys_path).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        last = {}
+    maybe = [run for run in runs if last.get(run.id) != keys[run.id]]
+    if not maybe:
+        return EarlyStart(None, keys)
+    count = min(workers or default_workers(), len(maybe))
+    return EarlyStart(Workers(count, preload=preload_code(sorted({run.notebook for run in maybe}))), keys)
+
+
 def prepare_book(dataset: DatasetInfo, runplan: Path = RUNPLAN, workers: int | None = None,
-                 log: Log = print, generated: Path = GENERATED, registry_file: Path = REGISTRY_FILE) -> BookState:
-    """Execute what is stale, then publish pages and registry (only if every run succeeded)."""
+                 log: Log = print, generated: Path = GENERATED, registry_file: Path = REGISTRY_FILE,
+                 early: EarlyStart | None = None) -> BookState:
+    """Execute what is stale, then publish pages and registry (only if every run succeeded).
+
+    ``early``: what :func:`start_workers_early` started (its workers run the stale runs, or are
+    ended if none is stale, without waiting: the caller joins them, :meth:`EarlyStart.join`) and
+    the file-level keys it computed (recorded on success)."""
+    try:
+        return _prepare_book(dataset, runplan, workers, log, generated, registry_file, early)
+    finally:
+        if early is not None:  # ended by the runs; else (nothing stale) not waited for here
+            early.close(wait=False)
+
+
+def _prepare_book(dataset, runplan, workers, log, generated, registry_file, early) -> BookState:
     runs = load_run_plan(runplan)
     load_import_memo(IMPORT_MEMO)  # what earlier builds parsed to find the code each run reaches
     keys = run_keys(runs, dataset)
@@ -56,11 +123,16 @@ def prepare_book(dataset: DatasetInfo, runplan: Path = RUNPLAN, workers: int | N
     log(f"[reproduce] dataset {dataset.label} ({'synthetic' if dataset.synthetic else 'not synthetic'}); "
         f"{len(runs)} runs, {len(runs) - len(stale)} cached, {len(stale)} to execute"
         + (f": {', '.join(r.run.id for r in stale)}" if stale else ""))
-    execute_runs(longest_first(stale), dataset, workers or default_workers(), log)
+    execute_runs(longest_first(stale), dataset, workers or default_workers(), log,
+                 started=early.workers if early else None)
     registry = merge_registry(records)
     page = render_reproducibility_page(records, dataset).encode()
     publish(records, generated, extra={"reproducibility.md": page})
     write_results(registry, registry_file)
     prune_cache(records)
+    if early is not None and early.file_keys:
+        tmp = FILE_KEYS.with_name(f"{FILE_KEYS.name}.tmp")
+        tmp.write_text(json.dumps(early.file_keys, indent=1, sort_keys=True), encoding="utf-8")
+        tmp.replace(FILE_KEYS)
     return BookState(dataset, runs, records, dict(zip(registry["key"], registry["value"])),
                      [r.run.id for r in stale])

@@ -12,15 +12,23 @@ runs came before it in the same kernel (``tests/build/test_warm_kernels.py``).
 A kernel whose run failed is shut down, never reused. ``BOOK_KERNELS=new`` gives every run a
 new kernel, as papermill does by default (to rule the reuse out when hunting a problem).
 
+A kernel can be *warmed* before its first run (:meth:`WorkerKernel.warm`): started, made to
+import what the notebooks import, and only then snapshotted. The book build does this while it
+validates the dataset (:class:`analysis.build.runner.Workers`), so that a run's first cell does
+not wait for the imports. A warmed kernel is in the state a reused kernel is in before its
+second run: what the tests above show to make no difference to any output.
+
 The kernels are driven through papermill's own engine: :func:`papermill.execute_notebook`
 passes ``km`` down to nbclient, which then uses that kernel and leaves it running.
 """
 from __future__ import annotations
 
+import ast
 import functools
 import os
 from typing import TYPE_CHECKING
 
+import nbformat
 from jupyter_core.utils import run_sync
 
 if TYPE_CHECKING:
@@ -91,16 +99,38 @@ class WorkerKernel:
     def __init__(self, reuse: bool = True):
         self.reuse = reuse
         self.km: AsyncKernelManager | None = None
+        self.used = False  # whether a run has used the kernel since its snapshot
+
+    def _start(self, preload: str = "", cancelled=lambda: False) -> None:
+        self.km = kernel_manager_class()(kernel_name="python3")
+        run_sync(_start)(self.km)
+        if preload and not cancelled():
+            run_sync(_execute_silently)(self.km, preload)
+        run_sync(_execute_silently)(self.km, SNAPSHOT)
+        self.km.close_clients()
+        self.used = False
+
+    def warm(self, preload: str, cancelled=lambda: False) -> bool:
+        """Start the kernel now and run ``preload`` in it (silently: import statements, see
+        :func:`preload_code`) before its snapshot, unless ``cancelled()`` says by then that no
+        run will come. Returns False, with no kernel left, if that fails: the first run then
+        starts a new kernel and reports the problem from its cell."""
+        try:
+            self._start(preload, cancelled)
+        except Exception:  # noqa: BLE001 - the run that needs the import reports it with its cell
+            self.shutdown()
+            return False
+        return True
 
     def acquire(self) -> AsyncKernelManager:
         """The kernel for the next run, in the state of a new kernel."""
         if self.km is not None and run_sync(self.km.is_alive)():
-            run_sync(_execute_silently)(self.km, RESTORE)
+            if self.used:
+                run_sync(_execute_silently)(self.km, RESTORE)
         else:
-            self.km = kernel_manager_class()(kernel_name="python3")
-            run_sync(_start)(self.km)
-            run_sync(_execute_silently)(self.km, SNAPSHOT)
+            self._start()
         self.km.close_clients()
+        self.used = True
         return self.km
 
     def release(self, ok: bool) -> None:
@@ -118,3 +148,32 @@ class WorkerKernel:
         km.close_clients()
         if run_sync(km.is_alive)():
             run_sync(km.shutdown_kernel)(now=True)
+
+
+def preload_code(notebooks) -> str:
+    """Code that imports, inside a function (so that no name is left in the kernel), every
+    module the ``notebooks`` import in their code cells: what :meth:`WorkerKernel.warm` runs.
+
+    Examples
+    --------
+    >>> print(preload_code([paths.ROOT / "book" / "notebooks" / "medications.ipynb"]))
+    def __book_preload():
+        from analysis import notebook, presentation, tables
+        from analysis.ensemble.marks import marked_registry
+    __book_preload()
+    del __book_preload
+    """
+    statements = set()
+    for notebook in notebooks:
+        for cell in nbformat.read(notebook, as_version=4).cells:
+            if cell.cell_type != "code":
+                continue
+            try:
+                tree = ast.parse(cell.source)
+            except SyntaxError:
+                continue  # the run reports it
+            statements |= {ast.unparse(node) for node in tree.body if isinstance(node, (ast.Import, ast.ImportFrom))}
+    if not statements:
+        return ""
+    return "def __book_preload():\n" + "".join(f"    {line}\n" for line in sorted(statements)) + \
+        "__book_preload()\ndel __book_preload"

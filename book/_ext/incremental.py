@@ -9,6 +9,11 @@ did not depend on anything having changed:
   no page was read or removed, none of them changed, and the numbers the environment was
   pickled with are still right (a changed configuration makes Sphinx read every page).
   :func:`get_updated_docs` skips the renumbering in that case only.
+* **doctrees unpickled twice**: when pages were read, the renumbering unpickles every page's
+  doctree, and writing the pages unpickled each again (0.7 s profiled for the book's 21 pages).
+  The renumbering only reads them, so :func:`get_updated_docs` hands the doctrees it loaded to
+  the write phase (Sphinx's own cache of doctrees to write, ``_write_doc_doctree_cache``, which
+  already holds the pages read in this build).
 * **interpreter exit**: the garbage collector's final passes over the objects Sphinx and the
   analysis leave behind took 0.8 s after the build had finished. :func:`on_build_finished`
   freezes the collector (:func:`gc.freeze`) at exit instead, once every output is written;
@@ -30,8 +35,27 @@ def get_updated_docs(collector: TocTreeCollector, app: Sphinx, env: BuildEnviron
     numbers are kept as pickled when this build read and removed no page (:func:`note_read`,
     :func:`note_purged`): only section numbers, which need no doctree, are assigned again."""
     if getattr(app, "incremental_pages_touched", True):
-        return collector.get_updated_docs(app, env)
+        return renumber_keeping_doctrees(collector, app, env)
     return collector.assign_section_numbers(env)
+
+
+def renumber_keeping_doctrees(collector: TocTreeCollector, app: Sphinx, env: BuildEnvironment) -> list[str]:
+    """The collector's renumbering, with each doctree it unpickles kept for the write phase
+    (which pops it from ``env._write_doc_doctree_cache`` instead of unpickling it again). A page
+    read in this build is already there, as Sphinx wrote it; the renumbering reads that one."""
+    kept = env._write_doc_doctree_cache
+    unpickle = env.get_doctree
+
+    def get_doctree(docname: str):
+        if docname not in kept:
+            kept[docname] = unpickle(docname)
+        return kept[docname]
+
+    env.get_doctree = get_doctree
+    try:
+        return collector.get_updated_docs(app, env)
+    finally:
+        del env.get_doctree  # the method again
 
 
 def note_read(app: Sphinx, env: BuildEnvironment, docnames: list[str]) -> None:

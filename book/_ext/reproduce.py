@@ -225,10 +225,13 @@ class LongTablesInLatex(SphinxPostTransform):
 
 
 def on_config_inited(app: Sphinx, config) -> None:
-    """Validate the dataset and set the dataset notice shown on every page."""
+    """Validate the dataset and set the dataset notice shown on every page. The runner's
+    workers start their kernels meanwhile if a run may be stale (:func:`build.start_workers_early`)."""
+    app.reproduce_early = build.start_workers_early(Path(app.srcdir) / config.reproduce_runplan)
     try:
         dataset = build.inspect_dataset()
     except build.BuildError as err:
+        app.reproduce_early.close()
         raise ReproduceError(str(err)) from None
     app.reproduce_dataset = dataset
     options = dict(config.html_theme_options or {})
@@ -257,14 +260,20 @@ def on_builder_inited(app: Sphinx) -> None:
     runplan = Path(app.srcdir) / app.config.reproduce_runplan
     try:
         app.reproduce_lock = build.acquire_build_lock(log=logger.info)
-        app.reproduce_state = build.prepare_book(app.reproduce_dataset, runplan, log=logger.info)
+        app.reproduce_state = build.prepare_book(app.reproduce_dataset, runplan, log=logger.info,
+                                                 early=app.reproduce_early)
     except build.BuildError as err:
         raise ReproduceError(str(err)) from None
+    finally:
+        app.reproduce_early.close(wait=False)  # also when the lock was not taken; joined when the build ends
     # Values the published numbers do not determine are marked on synthetic builds only.
     app.reproduce_undetermined = ensemble_marks.marks_for_dataset(app.reproduce_dataset.synthetic)
 
 
 def on_build_finished(app: Sphinx, exception) -> None:
+    early = getattr(app, "reproduce_early", None)
+    if early is not None:
+        early.join()  # kernels started for runs that were cached after all
     lock = getattr(app, "reproduce_lock", None)
     if lock is not None:
         lock.release()

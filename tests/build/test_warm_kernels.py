@@ -14,7 +14,9 @@ shared its kernel before it.
 """
 from __future__ import annotations
 
+import json
 import shutil
+import time
 import uuid
 from pathlib import Path
 
@@ -22,7 +24,7 @@ import nbformat
 import pytest
 
 from analysis import build, paths
-from analysis.build.kernels import WorkerKernel, reuse_enabled
+from analysis.build.kernels import WorkerKernel, preload_code, reuse_enabled
 
 PARAMETERS = 'data_dir = "d"\ndataset_files = []\nsynthetic = True\noutput_dir = "o"\n'
 #: Changes everything kernelstate.restore() must undo, and records the kernel's process id.
@@ -150,10 +152,11 @@ def test_a_failed_runs_kernel_is_not_reused(workdir, minimal):
 BOOK_RUNS = ("durability", "longitudinal", "safety", "audit")
 
 
-def execute_book_runs(order: tuple[str, ...], reuse: bool, base: Path, dataset) -> dict:
+def execute_book_runs(order: tuple[str, ...], reuse: bool, base: Path, dataset, warm: bool = False) -> dict:
     plan = {run.id: run for run in build.load_run_plan()}
     recs = [build.RunRecord(plan[run_id], "k", base / run_id) for run_id in order]
-    build.execute_runs(recs, dataset, workers=1, log=lambda _: None, reuse_kernels=reuse)
+    started = build.Workers(1, reuse, preload_code([plan[r].notebook for r in order])) if warm else None
+    build.execute_runs(recs, dataset, workers=1, log=lambda _: None, reuse_kernels=reuse, started=started)
     outputs = {}
     for record in recs:
         files = {p.relative_to(record.output_dir).as_posix(): p.read_bytes()
@@ -165,17 +168,21 @@ def execute_book_runs(order: tuple[str, ...], reuse: bool, base: Path, dataset) 
 @pytest.mark.slow
 def test_book_runs_in_one_reused_kernel_equal_new_kernels(workdir, minimal):
     """Test 4: same bytes in every output file and in the executed notebooks (outputs,
-    execution counts, metadata), whatever ran before in the kernel."""
+    execution counts, metadata), whatever ran before in the kernel, and in a kernel warmed with
+    the notebooks' imports before its first run (what the book build does while it validates)."""
     new = execute_book_runs(BOOK_RUNS, False, workdir, minimal)
     forward = execute_book_runs(BOOK_RUNS, True, workdir, minimal)
     backward = execute_book_runs(BOOK_RUNS[::-1], True, workdir, minimal)
+    warmed = execute_book_runs(BOOK_RUNS[::-1], True, workdir, minimal, warm=True)
     for run_id in BOOK_RUNS:
         assert forward[run_id][1].keys() == new[run_id][1].keys(), run_id
         for name in new[run_id][1]:
             assert forward[run_id][1][name] == new[run_id][1][name], f"{run_id}/{name} after {BOOK_RUNS}"
             assert backward[run_id][1][name] == new[run_id][1][name], f"{run_id}/{name} after {BOOK_RUNS[::-1]}"
+            assert warmed[run_id][1][name] == new[run_id][1][name], f"{run_id}/{name} in a warmed kernel"
         assert forward[run_id][0] == new[run_id][0], run_id
         assert backward[run_id][0] == new[run_id][0], run_id
+        assert warmed[run_id][0] == new[run_id][0], run_id
 
 
 def test_executed_notebook_bytes_do_not_depend_on_the_execution(workdir, minimal):
@@ -188,3 +195,49 @@ def test_executed_notebook_bytes_do_not_depend_on_the_execution(workdir, minimal
     assert published == second.notebook_out.read_bytes()
     text = published.decode()
     assert "book/generated/a" in text and "entries" not in text and "start_time" not in text
+
+
+# ----------------------------------------------------------------------------- early start
+def test_workers_start_early_only_when_a_run_may_be_stale(tmp_path):
+    """Test 6: before validation, the build starts workers when a run's file-level key differs
+    from the last successful build's, and none when every key is the same (nothing changed)."""
+    keys_file = tmp_path / "file-keys.json"
+    first = build.start_workers_early(data_dir=paths.TEST_DATASET, workers=1, file_keys_path=keys_file)
+    try:
+        assert first.workers is not None and set(first.file_keys) == {r.id for r in build.load_run_plan()}
+    finally:
+        first.close(wait=False)
+        first.join()
+    keys_file.write_text(json.dumps(first.file_keys))
+    again = build.start_workers_early(data_dir=paths.TEST_DATASET, workers=1, file_keys_path=keys_file)
+    assert again.workers is None and again.file_keys == first.file_keys
+    changed = dict(first.file_keys, audit="an older key")
+    keys_file.write_text(json.dumps(changed))
+    one = build.start_workers_early(data_dir=paths.TEST_DATASET, workers=2, file_keys_path=keys_file)
+    try:
+        assert one.workers is not None and len(one.workers._threads) == 1  # one run may be stale
+    finally:
+        one.close()
+    assert not any(t.is_alive() for t in one.workers._threads)
+
+
+def test_a_warm_up_that_fails_leaves_the_run_to_report_it(workdir, minimal):
+    """Test 7: a preload that raises (a module that does not import) leaves no kernel; the run
+    then starts a new kernel and fails from its own cell, with the usual report."""
+    (broken,) = records(workdir, {"broken": "import analysis_no_such_module"})
+    kernel = WorkerKernel()
+    try:
+        assert kernel.warm("import analysis_no_such_module") is False and kernel.km is None
+        with pytest.raises(build.NotebookRunError, match="analysis_no_such_module"):
+            build.execute_run(broken, minimal, kernel)
+    finally:
+        kernel.shutdown()
+
+
+def test_ended_workers_skip_the_imports(minimal):
+    """Test 8: workers ended before their kernel is up (no run was stale) skip the preload."""
+    workers = build.Workers(1, True, preload="import time; time.sleep(30)")
+    start = time.perf_counter()
+    workers.close()
+    waited = time.perf_counter() - start
+    assert waited < 25, f"closing waited {waited:.1f} s for a preload no run needed"
