@@ -88,6 +88,7 @@ from analysis.build.cache import (  # noqa: F401
     last_seconds,
     longest_first,
     prune_cache,
+    run_code_hashes,
     run_keys,
 )
 from analysis.build.dataset import (  # noqa: F401

@@ -3,12 +3,12 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from analysis import paths
 from analysis.build.appendix import render_reproducibility_page
-from analysis.build.cache import RUNS, longest_first, prune_cache, run_keys
+from analysis.build.cache import RUNS, longest_first, prune_cache, run_code_hashes, run_keys
 from analysis.build.dataset import DatasetInfo, describe_dataset
 from analysis.build.errors import BuildError, Log
 from analysis.build.kernels import preload_code
@@ -33,6 +33,7 @@ class EarlyStart:
 
     workers: Workers | None
     file_keys: dict[str, str]
+    code_hashes: dict[str, tuple[str, str, str]] = field(default_factory=dict)
 
     def close(self, wait: bool = True) -> None:
         """End the workers (:meth:`analysis.build.runner.Workers.close`)."""
@@ -77,7 +78,8 @@ def start_workers_early(runplan: Path = RUNPLAN, data_dir=None, workers: int | N
     try:
         runs = load_run_plan(runplan)
         load_import_memo(IMPORT_MEMO)
-        keys = run_keys(runs, describe_dataset(paths.dataset_dir(data_dir)))
+        hashes = run_code_hashes(runs)
+        keys = run_keys(runs, describe_dataset(paths.dataset_dir(data_dir)), code_hashes=hashes)
     except (BuildError, OSError):
         return EarlyStart(None, {})
     try:
@@ -86,9 +88,9 @@ def start_workers_early(runplan: Path = RUNPLAN, data_dir=None, workers: int | N
         last = {}
     maybe = [run for run in runs if last.get(run.id) != keys[run.id]]
     if not maybe:
-        return EarlyStart(None, keys)
+        return EarlyStart(None, keys, hashes)
     count = min(workers or default_workers(), len(maybe))
-    return EarlyStart(Workers(count, preload=preload_code(sorted({run.notebook for run in maybe}))), keys)
+    return EarlyStart(Workers(count, preload=preload_code(sorted({run.notebook for run in maybe}))), keys, hashes)
 
 
 def prepare_book(dataset: DatasetInfo, runplan: Path = RUNPLAN, workers: int | None = None,
@@ -109,7 +111,7 @@ def prepare_book(dataset: DatasetInfo, runplan: Path = RUNPLAN, workers: int | N
 def _prepare_book(dataset, runplan, workers, log, generated, registry_file, early) -> BookState:
     runs = load_run_plan(runplan)
     load_import_memo(IMPORT_MEMO)  # what earlier builds parsed to find the code each run reaches
-    keys = run_keys(runs, dataset)
+    keys = run_keys(runs, dataset, code_hashes=early.code_hashes if early else None)
     save_import_memo(IMPORT_MEMO)
     records = []
     for run in runs:

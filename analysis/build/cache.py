@@ -51,16 +51,26 @@ def compute_run_key(run: Run, dataset: DatasetInfo, code_hash: str, lock_hash: s
     return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:16]
 
 
-def run_keys(runs: list[Run], dataset: DatasetInfo, root: Path | None = None) -> dict[str, str]:
-    """The cache key of every run of ``runs`` (run id -> key), hashing each module and
-    source once."""
+def run_code_hashes(runs: list[Run], root: Path | None = None) -> dict[str, tuple[str, str, str]]:
+    """Run id -> the parts of its key that do not depend on the dataset: the hash of the code
+    it reaches (:func:`hash_modules` of its :func:`analysis_closure`), of the lock and of its
+    declared sources."""
     root = paths.ROOT if root is None else Path(root)
     lock_hash = hash_file(root / "requirements.lock")
-    keys = {}
-    for run in runs:
-        code_hash = hash_modules(analysis_closure(run.notebook, root), root)
-        keys[run.id] = compute_run_key(run, dataset, code_hash, lock_hash, hash_sources(run.sources, root))
-    return keys
+    return {run.id: (hash_modules(analysis_closure(run.notebook, root), root), lock_hash,
+                     hash_sources(run.sources, root)) for run in runs}
+
+
+def run_keys(runs: list[Run], dataset: DatasetInfo, root: Path | None = None,
+             code_hashes: dict[str, tuple[str, str, str]] | None = None) -> dict[str, str]:
+    """The cache key of every run of ``runs`` (run id -> key). ``code_hashes``: what
+    :func:`run_code_hashes` returned for these runs earlier in the same build (a run it does
+    not cover is hashed now)."""
+    code_hashes = dict(code_hashes or {})
+    missing = [run for run in runs if run.id not in code_hashes]
+    if missing:
+        code_hashes.update(run_code_hashes(missing, root))
+    return {run.id: compute_run_key(run, dataset, *code_hashes[run.id][:2], code_hashes[run.id][2]) for run in runs}
 
 
 
