@@ -1,6 +1,7 @@
 """Orchestration: from the dataset and the run plan to published pages and registry."""
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 from dataclasses import dataclass, field
@@ -9,7 +10,7 @@ from pathlib import Path
 from analysis import paths
 from analysis.build.appendix import render_reproducibility_page
 from analysis.build.cache import RUNS, longest_first, prune_cache, run_code_hashes, run_keys
-from analysis.build.dataset import DatasetInfo, describe_dataset
+from analysis.build.dataset import DatasetInfo, describe_dataset, preview_run_views
 from analysis.build.errors import BuildError, Log
 from analysis.build.kernels import preload_code
 from analysis.build.publish import GENERATED, REGISTRY_FILE, merge_registry, publish
@@ -21,8 +22,9 @@ from analysis.results import write_results
 #: The imports of the notebooks and modules that run keys were computed from, by content
 #: (:func:`analysis.codegraph.memoised_imports`): a build parses only what changed since.
 IMPORT_MEMO = RUNS.parent / "book-imports.json"
-#: Run id -> the run's key computed from the dataset's file hashes (not its validated tables),
-#: as of the last build whose runs all succeeded: what :func:`start_workers_early` compares.
+#: Run id -> the run's key computed from the raw dataset files (not the validated tables;
+#: :func:`analysis.build.dataset.preview_run_views`), as of the last build whose runs all
+#: succeeded: what :func:`start_workers_early` compares.
 FILE_KEYS = RUNS / "file-keys.json"
 
 
@@ -68,9 +70,10 @@ def start_workers_early(runplan: Path = RUNPLAN, data_dir=None, workers: int | N
     may be stale, each warming its kernel with the imports of the notebooks that may run
     (:meth:`analysis.build.kernels.WorkerKernel.warm`), so that the imports overlap validation.
 
-    A run may be stale when its key computed from the dataset's *file* hashes (no validation
-    needed) differs from the last successful build's (:data:`FILE_KEYS`): a rebuild with nothing
-    changed, or after a prose edit, starts no kernel. What executes is still decided by the
+    A run may be stale when its key computed from the raw files (no validation needed; the
+    tables without their unanalysed columns where :func:`analysis.build.dataset.preview_run_views`
+    can read them) differs from the last successful build's (:data:`FILE_KEYS`): a rebuild with
+    nothing changed, after a prose edit or after editing a verbatim term, starts no kernel. What executes is still decided by the
     real keys (:func:`prepare_book`, from the validated tables as runs see them); workers
     started for runs that turn out to be cached are ended unused. A run plan or dataset folder
     this step cannot read starts nothing: the steps after it report the problem.
@@ -79,7 +82,8 @@ def start_workers_early(runplan: Path = RUNPLAN, data_dir=None, workers: int | N
         runs = load_run_plan(runplan)
         load_import_memo(IMPORT_MEMO)
         hashes = run_code_hashes(runs)
-        keys = run_keys(runs, describe_dataset(paths.dataset_dir(data_dir)), code_hashes=hashes)
+        files = describe_dataset(paths.dataset_dir(data_dir))
+        keys = run_keys(runs, dataclasses.replace(files, run_views=preview_run_views(files)), code_hashes=hashes)
     except (BuildError, OSError):
         return EarlyStart(None, {})
     try:

@@ -243,10 +243,11 @@ def execute_runs(records: list[RunRecord], dataset: DatasetInfo, workers: int, l
     """Execute ``records`` on ``workers`` :class:`Workers` (or on the ``started`` ones), each with
     one kernel that it reuses for its runs (``reuse_kernels=None`` follows ``$BOOK_KERNELS``).
     Runs start in the order given. The first failure stops the workers from starting more runs
-    and is raised once the running ones have finished."""
+    and is raised once the running ones have finished. With no record, ``started`` workers are
+    ended without waiting for them (the caller joins them)."""
     if not records:
         if started is not None:
-            started.close()
+            started.close(wait=False)  # joined by the caller (EarlyStart.join)
         return
     pool = started or Workers(min(workers, len(records)), reuse_kernels)
     pool.run(records, dataset, log)

@@ -8,13 +8,15 @@ the same without those columns, and the digest follows exactly the columns runs 
 from __future__ import annotations
 
 import dataclasses
+import shutil
 
 import pandas as pd
 import pytest
 from pandas.testing import assert_frame_equal
 
 from analysis import notebook, paths
-from analysis.build import digest_run_views
+from analysis.build import describe_dataset, digest_run_views
+from analysis.build.dataset import preview_run_views
 from analysis.contract import FILES, load_dataset
 from analysis.schema import COLUMNS, UNANALYSED_COLUMNS
 from analysis.tables import compute_results
@@ -80,3 +82,29 @@ def test_the_data_contract_names_the_unanalysed_columns():
     text = (paths.ROOT / "data" / "README.md").read_text(encoding="utf-8")
     marked = {row.split("`")[1] for row in text.splitlines() if row.startswith("| `") and "not analysed |" in row}
     assert marked == {c for columns in UNANALYSED_COLUMNS.values() for c in columns}
+
+
+def test_the_preview_before_validation_ignores_only_unanalysed_cells(tmp_path):
+    """Test 6: the raw-file digests that decide whether the build warms kernels early ignore an
+    edited drug name (CMDECOD) and change with an edited start date or any byte of a table
+    without unanalysed columns."""
+    data = tmp_path / "d"
+    shutil.copytree(paths.TEST_DATASET, data)
+
+    def views():
+        return preview_run_views(describe_dataset(data))
+
+    def edit(file, old, new):
+        path = data / file
+        text = path.read_text()
+        assert old in text
+        path.write_text(text.replace(old, new, 1))
+
+    before = views()
+    edit("medications.csv", "Methotrexate", "Methotrexate sodium")
+    assert views() == before
+    edit("medications.csv", "2012-04-01", "2012-04-02")
+    after_date = views()
+    assert [f for f in FILES if after_date[f] != before[f]] == ["medications.csv"]
+    edit("visits.csv", "\n", "\r\n")
+    assert [f for f in FILES if views()[f] != after_date[f]] == ["visits.csv"]
