@@ -1,6 +1,7 @@
 """Orchestration: from the dataset and the run plan to published pages and registry."""
 from __future__ import annotations
 
+import atexit
 import dataclasses
 import json
 import os
@@ -94,7 +95,9 @@ def start_workers_early(runplan: Path = RUNPLAN, data_dir=None, workers: int | N
     if not maybe:
         return EarlyStart(None, keys, hashes)
     count = min(workers or default_workers(), len(maybe))
-    return EarlyStart(Workers(count, preload=preload_code(sorted({run.notebook for run in maybe}))), keys, hashes)
+    started = Workers(count, preload=preload_code(sorted({run.notebook for run in maybe})))
+    atexit.register(started.join)  # whatever stops the build, its kernels are shut down before it exits
+    return EarlyStart(started, keys, hashes)
 
 
 def prepare_book(dataset: DatasetInfo, runplan: Path = RUNPLAN, workers: int | None = None,

@@ -26,6 +26,7 @@ from __future__ import annotations
 import ast
 import functools
 import os
+import signal
 from typing import TYPE_CHECKING
 
 import nbformat
@@ -77,6 +78,11 @@ async def _execute_silently(km: AsyncKernelManager, code: str) -> None:
                                f"{content.get('ename')}: {content.get('evalue')}")
 
 
+async def _wait_ready(km: AsyncKernelManager) -> None:
+    kc = km.client()
+    await kc.wait_for_ready(timeout=STARTUP_TIMEOUT)
+
+
 async def _start(km: AsyncKernelManager) -> None:
     # As nbclient starts its kernels: history in memory, so parallel kernels share no file.
     await km.start_kernel(cwd=str(paths.ROOT), extra_arguments=["--HistoryManager.hist_file=:memory:"])
@@ -100,10 +106,14 @@ class WorkerKernel:
         self.reuse = reuse
         self.km: AsyncKernelManager | None = None
         self.used = False  # whether a run has used the kernel since its snapshot
+        self.ready = False  # whether the kernel has answered (and so handles SIGINT)
 
     def _start(self, preload: str = "", cancelled=lambda: False) -> None:
+        self.ready = False
         self.km = kernel_manager_class()(kernel_name="python3")
         run_sync(_start)(self.km)
+        run_sync(_wait_ready)(self.km)
+        self.ready = True  # ipykernel now handles SIGINT (interrupt)
         if preload and not cancelled():
             run_sync(_execute_silently)(self.km, preload)
         run_sync(_execute_silently)(self.km, SNAPSHOT)
@@ -121,6 +131,15 @@ class WorkerKernel:
             self.shutdown()
             return False
         return True
+
+    def interrupt(self) -> None:
+        """Interrupt what the kernel executes (SIGINT, as Jupyter's interrupt button): called from
+        another thread to cut a warm-up short; the owning thread sees the cell fail and shuts the
+        kernel down. An idle kernel ignores it. A kernel that has not answered yet is left alone
+        (it would print the interrupted import); its warm-up skips the imports instead."""
+        process = getattr(getattr(self.km, "provisioner", None), "process", None)
+        if self.ready and process is not None and process.poll() is None:
+            process.send_signal(signal.SIGINT)
 
     def acquire(self) -> AsyncKernelManager:
         """The kernel for the next run, in the state of a new kernel."""

@@ -187,6 +187,7 @@ class Workers:
         self._failures: list[Exception] = []  # the first stops every worker
         self._closed = False
         self._given = False  # whether run() has given the workers records
+        self._kernels: list[WorkerKernel] = []
         self._threads = [threading.Thread(target=self._work, args=(preload,), name=f"book-worker-{i}", daemon=True)
                          for i in range(max(1, count))]
         for thread in self._threads:
@@ -194,6 +195,7 @@ class Workers:
 
     def _work(self, preload: str) -> None:
         kernel = WorkerKernel(self.reuse)
+        self._kernels.append(kernel)
         try:
             if preload and self.reuse:
                 kernel.warm(preload, cancelled=lambda: self._closed and not self._given)
@@ -223,12 +225,15 @@ class Workers:
 
     def close(self, wait: bool = True) -> None:
         """End the workers (after the runs already given) and shut their kernels down; with
-        ``wait=False`` return at once (a kernel still warming is shut down when it is ready,
-        without its imports if they have not started; :meth:`join` waits for that)."""
+        ``wait=False`` return at once. Without runs, warm-ups are interrupted (a kernel still
+        starting skips its imports); :meth:`join` waits until every kernel is shut down."""
         if not self._closed:
             self._closed = True
             for _thread in self._threads:
                 self._jobs.put(None)
+            if not self._given:  # no run comes: cut the warm-ups short
+                for kernel in list(self._kernels):
+                    kernel.interrupt()
         if wait:
             self.join()
 

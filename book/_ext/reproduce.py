@@ -231,7 +231,7 @@ def on_config_inited(app: Sphinx, config) -> None:
     try:
         dataset = build.inspect_dataset()
     except build.BuildError as err:
-        app.reproduce_early.close()
+        app.reproduce_early.close(wait=False)  # the report now; the kernels end before the process does
         raise ReproduceError(str(err)) from None
     app.reproduce_dataset = dataset
     options = dict(config.html_theme_options or {})
