@@ -85,13 +85,16 @@ def compare_use(users_a: int, n_a: int, users_b: int, n_b: int) -> float:
 def tabulate_medication_use(use: pd.DataFrame) -> pd.DataFrame:
     """Table 4 as a tidy frame: ``drug``, ``timepoint``, ``arm``, ``n`` (arm size), ``users``,
     ``pct``, and the Fisher ``p_value`` of that drug and time point on both arm rows."""
+    # The rows of each time point and arm are found once for all drugs: comparing the text
+    # columns of the grid is most of this table's cost on a large cohort.
+    at_arm = {(timepoint, arm): (use["TIMEPOINT"] == timepoint) & (use["ARM"] == arm)
+              for timepoint in TABLE4_TIMEPOINTS for arm in ARMS}
     records = []
     for drug in TABLE4_DRUGS:
         for timepoint in TABLE4_TIMEPOINTS:
-            at = use[use["TIMEPOINT"] == timepoint]
             counts = {}
             for arm, code in ARMS.items():
-                flags = at.loc[at["ARM"] == arm, f"USE_{drug}"]
+                flags = use.loc[at_arm[timepoint, arm], f"USE_{drug}"]
                 counts[code] = (int(flags.sum()), len(flags))
             p = compare_use(*counts["msc"], *counts["msc_ifng"])
             for code, (users, n) in counts.items():
