@@ -74,7 +74,9 @@ def derive_efficacy_timepoints(dataset, population: str = "completers") -> pd.Da
     grid = subjects.merge(pd.DataFrame({"TIMEPOINT": list(TIMEPOINTS), "AVISITN": list(TIMEPOINTS.values())}),
                           how="cross")
     grid["AVISITN"] = grid["AVISITN"].astype("Int64")
-    out = grid.merge(derived[keep], on=["USUBJID", "AVISITN"], how="left")
+    # Only the visits of the time points can match: the merge then hashes a fifth of the rows.
+    at_timepoints = derived.loc[derived["AVISITN"].isin(list(TIMEPOINTS.values())), keep]
+    out = grid.merge(at_timepoints, on=["USUBJID", "AVISITN"], how="left")
     if population == "randomised":
         for col in RESPONSE_ENDPOINTS.values():
             out[col] = out[col].astype("boolean").fillna(False)

@@ -249,7 +249,7 @@ def summarise_change_model(model: ChangeModel) -> pd.DataFrame:
         grid = pd.DataFrame({"ARM": list(ARMS), "AVISITN": [visit] * len(ARMS), "_y": 0.0})
         grid = grid.rename(columns={"_y": OUTCOMES[model.outcome][0]})
         design = _design(model, grid)
-        counts = model.data[model.data["AVISITN"] == visit]["ARM"].value_counts()
+        counts = model.data.loc[model.data["AVISITN"] == visit, "ARM"].value_counts()
         rows = list(zip(ARMS.values(), design)) + [("diff", design[1] - design[0])]
         for code, x in rows:
             est, se = float(x @ beta), float(np.sqrt(x @ cov @ x))

@@ -32,6 +32,8 @@ def derive_assessment_dates(dataset, population: str = "completers") -> pd.DataF
                                         "AVISITN": list(TABLE4_TIMEPOINTS.values())}), how="cross")
     grid["AVISITN"] = grid["AVISITN"].astype("Int64")
     visits = dataset.visits[["USUBJID", "AVISITN", "ADT"]]
+    # Only the visits of the time points can match: the merge then hashes a fraction of the rows.
+    visits = visits[visits["AVISITN"].isin(list(TABLE4_TIMEPOINTS.values()))]
     grid = grid.merge(visits, on=["USUBJID", "AVISITN"], how="left")
     nominal = grid["TRTSDT"] + pd.to_timedelta(np.round(grid["AVISITN"].astype(float) / 12 * DAYS_PER_YEAR), unit="D")
     grid["ADT"] = grid["ADT"].where(grid["AVISITN"] > 0, grid["TRTSDT"]).fillna(nominal)
@@ -87,8 +89,9 @@ def tabulate_medication_use(use: pd.DataFrame) -> pd.DataFrame:
     ``pct``, and the Fisher ``p_value`` of that drug and time point on both arm rows."""
     # The rows of each time point and arm are found once for all drugs: comparing the text
     # columns of the grid is most of this table's cost on a large cohort.
-    at_arm = {(timepoint, arm): (use["TIMEPOINT"] == timepoint) & (use["ARM"] == arm)
-              for timepoint in TABLE4_TIMEPOINTS for arm in ARMS}
+    at = {timepoint: use["TIMEPOINT"] == timepoint for timepoint in TABLE4_TIMEPOINTS}
+    in_arm = {arm: use["ARM"] == arm for arm in ARMS}
+    at_arm = {(timepoint, arm): at[timepoint] & in_arm[arm] for timepoint in TABLE4_TIMEPOINTS for arm in ARMS}
     records = []
     for drug in TABLE4_DRUGS:
         for timepoint in TABLE4_TIMEPOINTS:
