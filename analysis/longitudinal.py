@@ -156,12 +156,18 @@ def fit_random_intercept_reml(y: np.ndarray, exog: pd.DataFrame, groups, design_
     t = member @ y
     XtX, Xty = X.T @ X, X.T @ y
 
+    # The optimiser's best point, and g = 0 when it is the maximum, are solved again after the
+    # search: each g is solved once and its arrays reused (the same g gives the same arrays).
+    solved: dict[float, tuple] = {}
+
     def solve(g: float):
-        c = g / (1.0 + g * n)
-        A = XtX - (S * c[:, None]).T @ S
-        beta = np.linalg.solve(A, Xty - S.T @ (c * t))
-        r = y - X @ beta
-        return A, beta, float(r @ r - c @ (member @ r) ** 2)
+        if float(g) not in solved:
+            c = g / (1.0 + g * n)
+            A = XtX - (S * c[:, None]).T @ S
+            beta = np.linalg.solve(A, Xty - S.T @ (c * t))
+            r = y - X @ beta
+            solved[float(g)] = A, beta, float(r @ r - c @ (member @ r) ** 2)
+        return solved[float(g)]
 
     def objective(g: float) -> float:
         A, _beta, rss = solve(g)
