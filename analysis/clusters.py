@@ -36,7 +36,7 @@ import pandas as pd
 from analysis import efficacy
 from analysis.derived import derive_visit_endpoints
 from analysis.endpoints import DAS28_CATEGORIES
-from analysis.populations import ARMS, filter_population
+from analysis.populations import ARMS, filter_population, merge_subject_arm
 from analysis.results import make_result
 
 
@@ -72,7 +72,7 @@ def derive_activity_visits(dataset, population: str = "completers") -> pd.DataFr
     ``USUBJID``, ``ARM``, ``AVISITN`` (int), ``DAS28CAT`` (ordered categorical)."""
     subjects = filter_population(dataset.subjects, population)[["USUBJID", "ARM"]]
     derived = derive_visit_endpoints(dataset)
-    out = derived[["USUBJID", "AVISITN", "DAS28CAT"]].merge(subjects, on="USUBJID", how="inner")
+    out = merge_subject_arm(derived[["USUBJID", "AVISITN", "DAS28CAT"]], subjects)
     out = out[out["DAS28CAT"].notna()].copy()
     out["AVISITN"] = out["AVISITN"].astype(int)
     # Decided once per distinct visit, not once per row.

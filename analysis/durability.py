@@ -30,7 +30,7 @@ import pandas as pd
 
 from analysis import efficacy
 from analysis.derived import derive_visit_endpoints
-from analysis.populations import ARM_LABELS, ARMS, DAYS_PER_YEAR, filter_population
+from analysis.populations import ARM_LABELS, ARMS, DAYS_PER_YEAR, filter_population, merge_subject_arm
 from analysis.results import make_result
 
 #: Responses of Fig. 2A-E in panel order: endpoint id -> column of the derived visits table.
@@ -103,7 +103,7 @@ def _post_baseline_visits(visits: pd.DataFrame, subjects: pd.DataFrame, columns:
     """Post-baseline visits of the patients of ``subjects`` (with their ``ARM``), sorted by
     patient and date (stable): what every endpoint's durations start from."""
     post = visits.loc[visits["AVISITN"] > 0, ["USUBJID", "AVISITN", "ADT", *columns]]
-    post = post.merge(subjects[["USUBJID", "ARM"]], on="USUBJID", how="inner")
+    post = merge_subject_arm(post, subjects)
     post = post.sort_values(["USUBJID", "ADT"], kind="stable")
     # Patients numbered in that order (a new number where USUBJID changes): grouping by the
     # number gives USUBJID's groups in the same order without hashing the ids again for every

@@ -43,7 +43,7 @@ from scipy import stats
 
 from analysis.clusters import visit_label
 from analysis.derived import derive_visit_endpoints
-from analysis.populations import ARMS, filter_population
+from analysis.populations import ARMS, filter_population, merge_subject_arm
 from analysis.results import make_result
 
 #: Outcome id -> (change column of the derived visits table, readable label).
@@ -79,7 +79,7 @@ def derive_longitudinal(dataset, population: str = "randomised") -> pd.DataFrame
     subjects = filter_population(dataset.subjects, population)[["USUBJID", "ARM"]]
     derived = derive_visit_endpoints(dataset)
     columns = [column for column, _label in OUTCOMES.values()]
-    out = derived.loc[derived["AVISITN"] > 0, ["USUBJID", "AVISITN", *columns]].merge(subjects, on="USUBJID")
+    out = merge_subject_arm(derived.loc[derived["AVISITN"] > 0, ["USUBJID", "AVISITN", *columns]], subjects)
     out["AVISITN"] = out["AVISITN"].astype(int)
     return out[["USUBJID", "ARM", "AVISITN", *columns]].sort_values(["USUBJID", "AVISITN"]).reset_index(drop=True)
 
