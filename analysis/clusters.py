@@ -36,7 +36,7 @@ import pandas as pd
 from analysis import efficacy
 from analysis.derived import derive_visit_endpoints
 from analysis.endpoints import DAS28_CATEGORIES
-from analysis.populations import ARMS, filter_population
+from analysis.populations import ARMS, filter_population, merge_subject_arm
 from analysis.results import make_result
 
 
@@ -72,7 +72,7 @@ def derive_activity_visits(dataset, population: str = "completers") -> pd.DataFr
     ``USUBJID``, ``ARM``, ``AVISITN`` (int), ``DAS28CAT`` (ordered categorical)."""
     subjects = filter_population(dataset.subjects, population)[["USUBJID", "ARM"]]
     derived = derive_visit_endpoints(dataset)
-    out = derived[["USUBJID", "AVISITN", "DAS28CAT"]].merge(subjects, on="USUBJID", how="inner")
+    out = merge_subject_arm(derived[["USUBJID", "AVISITN", "DAS28CAT"]], subjects)
     out = out[out["DAS28CAT"].notna()].copy()
     out["AVISITN"] = out["AVISITN"].astype(int)
     # Decided once per distinct visit, not once per row.
@@ -106,8 +106,10 @@ def summarise_activity_clusters(activity: pd.DataFrame) -> pd.DataFrame:
         for visit in sorted(in_arm["AVISITN"].unique()):
             cats = in_arm.loc[in_arm["AVISITN"] == visit, "DAS28CAT"].astype(str)
             total = len(cats)
+            # One count of every category instead of one text comparison per category.
+            per_category = cats.value_counts()
             for category in DAS28_CATEGORIES:
-                n = int((cats == category).sum())
+                n = int(per_category.get(category, 0))
                 records.append({"arm": code, "AVISITN": int(visit), "category": category, "n": n,
                                 "total": total, "pct": 100.0 * n / total})
     return pd.DataFrame(records, columns=["arm", "AVISITN", "category", "n", "total", "pct"])

@@ -30,7 +30,7 @@ import pandas as pd
 
 from analysis import efficacy
 from analysis.derived import derive_visit_endpoints
-from analysis.populations import ARM_LABELS, ARMS, DAYS_PER_YEAR, filter_population
+from analysis.populations import ARM_LABELS, ARMS, DAYS_PER_YEAR, filter_population, merge_subject_arm
 from analysis.results import make_result
 
 #: Responses of Fig. 2A-E in panel order: endpoint id -> column of the derived visits table.
@@ -103,8 +103,16 @@ def _post_baseline_visits(visits: pd.DataFrame, subjects: pd.DataFrame, columns:
     """Post-baseline visits of the patients of ``subjects`` (with their ``ARM``), sorted by
     patient and date (stable): what every endpoint's durations start from."""
     post = visits.loc[visits["AVISITN"] > 0, ["USUBJID", "AVISITN", "ADT", *columns]]
-    post = post.merge(subjects[["USUBJID", "ARM"]], on="USUBJID", how="inner")
-    return post.sort_values(["USUBJID", "ADT"], kind="stable")
+    post = merge_subject_arm(post, subjects)
+    post = post.sort_values(["USUBJID", "ADT"], kind="stable")
+    # Patients numbered in that order (a new number where USUBJID changes): grouping by the
+    # number gives USUBJID's groups in the same order without hashing the ids again for every
+    # endpoint and every grouping.
+    ids = post["USUBJID"].to_numpy()
+    new_patient = np.ones(len(ids), dtype=bool)
+    new_patient[1:] = ids[1:] != ids[:-1]
+    post["PATIENT"] = np.cumsum(new_patient)
+    return post
 
 
 def _durations_from_visits(post: pd.DataFrame, endpoint: str) -> pd.DataFrame:
@@ -114,13 +122,14 @@ def _durations_from_visits(post: pd.DataFrame, endpoint: str) -> pd.DataFrame:
     column = DURABILITY_ENDPOINTS[endpoint]
     post = post[post[column].notna()]
     flag = post[column].astype(bool)
-    responded = flag.groupby(post["USUBJID"]).cummax()
-    start = post.loc[flag].groupby("USUBJID")["ADT"].first().rename("STARTDT")
-    lost = post.loc[responded & ~flag].groupby("USUBJID")["ADT"].first().rename("LOSSDT")
-    last = post.loc[responded].groupby("USUBJID")["ADT"].last().rename("LASTDT")
-    arms = post.drop_duplicates("USUBJID").set_index("USUBJID")["ARM"]
+    responded = flag.groupby(post["PATIENT"]).cummax()
+    start = post.loc[flag].groupby("PATIENT")["ADT"].first().rename("STARTDT")
+    lost = post.loc[responded & ~flag].groupby("PATIENT")["ADT"].first().rename("LOSSDT")
+    last = post.loc[responded].groupby("PATIENT")["ADT"].last().rename("LASTDT")
+    patients = post.drop_duplicates("PATIENT").set_index("PATIENT")[["USUBJID", "ARM"]]
     out = pd.concat([start, lost, last], axis=1).loc[start.index]
-    out["ARM"] = arms.reindex(out.index)
+    out["ARM"] = patients["ARM"].reindex(out.index)
+    out.index = patients["USUBJID"].reindex(out.index).to_numpy()
     out["CNSR"] = out["LOSSDT"].isna().astype(int)
     out["ADT"] = out["LOSSDT"].fillna(out["LASTDT"])
     out["AVAL"] = (out["ADT"] - out["STARTDT"]).dt.days / DAYS_PER_MONTH

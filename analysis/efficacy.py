@@ -74,7 +74,9 @@ def derive_efficacy_timepoints(dataset, population: str = "completers") -> pd.Da
     grid = subjects.merge(pd.DataFrame({"TIMEPOINT": list(TIMEPOINTS), "AVISITN": list(TIMEPOINTS.values())}),
                           how="cross")
     grid["AVISITN"] = grid["AVISITN"].astype("Int64")
-    out = grid.merge(derived[keep], on=["USUBJID", "AVISITN"], how="left")
+    # Only the visits of the time points can match: the merge then hashes a fifth of the rows.
+    at_timepoints = derived.loc[derived["AVISITN"].isin(list(TIMEPOINTS.values())), keep]
+    out = grid.merge(at_timepoints, on=["USUBJID", "AVISITN"], how="left")
     if population == "randomised":
         for col in RESPONSE_ENDPOINTS.values():
             out[col] = out[col].astype("boolean").fillna(False)
@@ -174,6 +176,9 @@ def tabulate_efficacy(efficacy: pd.DataFrame) -> pd.DataFrame:
     changes = summarise_change_scores(efficacy).rename(columns={"mean": "value"})
     tidy = pd.concat([rates, changes], ignore_index=True)
     tests = []
+    # Each arm's and time point's rows are found once, not once per change endpoint.
+    in_arm = {arm: efficacy["ARM"] == arm for arm in ("MSC", "MSC+IFNG")}
+    at_timepoint = {}
     for (endpoint, timepoint), group in tidy.groupby(["endpoint", "timepoint"], sort=False):
         by_arm = group.set_index("arm")
         if endpoint in RESPONSE_ENDPOINTS:
@@ -181,8 +186,11 @@ def tabulate_efficacy(efficacy: pd.DataFrame) -> pd.DataFrame:
             result = compare_response_rates(int(a.responders), int(a.n), int(b.responders), int(b.n))
         else:
             column = CHANGE_ENDPOINTS[endpoint]
-            at = efficacy[efficacy["TIMEPOINT"] == timepoint]
-            result = compare_change_scores(at.loc[at["ARM"] == "MSC", column], at.loc[at["ARM"] == "MSC+IFNG", column])
+            if timepoint not in at_timepoint:
+                at_timepoint[timepoint] = efficacy["TIMEPOINT"] == timepoint
+            at = at_timepoint[timepoint]
+            result = compare_change_scores(efficacy.loc[at & in_arm["MSC"], column],
+                                           efficacy.loc[at & in_arm["MSC+IFNG"], column])
         tests.append({"endpoint": endpoint, "timepoint": timepoint, "p_value": result.p_value, "test": result.test})
     tidy = tidy.merge(pd.DataFrame(tests), on=["endpoint", "timepoint"], how="left")
     tidy["marker"] = (tidy["p_value"] < MARKER_ALPHA).astype(int)

@@ -86,3 +86,32 @@ def arm_sizes(subjects: pd.DataFrame) -> dict[str, int]:
     """
     counts = subjects["ARM"].value_counts()
     return {code: int(counts.get(arm, 0)) for arm, code in ARMS.items()}
+
+
+def merge_subject_arm(frame: pd.DataFrame, subjects: pd.DataFrame) -> pd.DataFrame:
+    """``frame``'s rows of the patients in ``subjects``, with their ``ARM`` appended: the result
+    of ``frame.merge(subjects[["USUBJID", "ARM"]], on="USUBJID", how="inner")``.
+
+    When ``subjects`` lists each patient once (as the contract requires), each row's patient is
+    looked up once in an index of ``subjects`` instead of hash-joining the two id columns: the
+    same rows in the same order, and the same columns, at a fraction of the cost on a long
+    visits table. Otherwise the merge itself runs.
+
+    Examples
+    --------
+    >>> visits = pd.DataFrame({"USUBJID": ["b", "a", "c", "b"], "AVISITN": [0, 0, 0, 12]})
+    >>> subjects = pd.DataFrame({"USUBJID": ["a", "b"], "ARM": ["MSC", "MSC+IFNG"]})
+    >>> merge_subject_arm(visits, subjects)
+      USUBJID  AVISITN       ARM
+    0       b        0  MSC+IFNG
+    1       a        0       MSC
+    2       b       12  MSC+IFNG
+    """
+    patients = pd.Index(subjects["USUBJID"])
+    if not patients.is_unique or "ARM" in frame.columns:
+        return frame.merge(subjects[["USUBJID", "ARM"]], on="USUBJID", how="inner")
+    position = patients.get_indexer(frame["USUBJID"])
+    found = position >= 0
+    out = frame[found].reset_index(drop=True)
+    out["ARM"] = subjects["ARM"].array.take(position[found])
+    return out

@@ -254,16 +254,23 @@ def summarise_incidence(dataset) -> pd.DataFrame:
     masks = _row_masks(events)
     at_risk = safety.set_index("USUBJID")
     in_arms = {arm: at_risk["ARM"] == arm for arm in ARMS}
+    # Each event's patient as a position in ``at_risk``, looked up once for every row: the
+    # rows then group and align by integers instead of hashing the ids again per row.
+    patient = at_risk.index.get_indexer(events["USUBJID"])
+    positions = np.arange(len(at_risk))
     for row, _label, block, _terms in TABLE2_ROWS:
         if block == "subjects":
             continue
-        hit = events[masks[row]]
-        first = hit.groupby("USUBJID")["AESTDT"].min()
+        hit = masks[row].to_numpy()
+        first = events.loc[hit, "AESTDT"].groupby(patient[hit]).min()
+        with_event = np.zeros(len(at_risk), dtype=bool)
+        with_event[first.index] = True
         # Years to the first event for patients with one, full exposure for the others.
-        years = compute_duration_years(at_risk["TRTSDT"], first.reindex(at_risk.index)).fillna(at_risk["EXPOSYR"])
+        first_date = pd.Series(first.reindex(positions).to_numpy(), index=at_risk.index)
+        years = compute_duration_years(at_risk["TRTSDT"], first_date).fillna(at_risk["EXPOSYR"])
         for arm, code in ARMS.items():
             in_arm = in_arms[arm]
-            patients = int(first.index.isin(at_risk.index[in_arm]).sum())
+            patients = int((with_event & in_arm.to_numpy()).sum())
             py = float(years[in_arm].sum())
             low, high = compute_rate_ci(patients, py) if py > 0 else (np.nan, np.nan)
             records.append({"row": row, "arm": code, "patients": patients, "py_at_risk": py,

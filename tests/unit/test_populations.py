@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis.populations import arm_sizes, compute_duration_years, filter_population
+from analysis.populations import arm_sizes, compute_duration_years, filter_population, merge_subject_arm
 
 
 def subjects() -> pd.DataFrame:
@@ -102,3 +102,29 @@ def test_arm_sizes_values_are_python_ints():
     """Test 11: counts are plain ints (they go into result keys and JSON)."""
     sizes = arm_sizes(pd.DataFrame({"ARM": ["MSC+IFNG"]}))
     assert all(type(v) is int for v in sizes.values())
+
+
+def visits() -> pd.DataFrame:
+    """Visits out of patient order, a patient (p9) absent from the subjects, a repeated visit."""
+    return pd.DataFrame({"USUBJID": ["p2", "p1", "p9", "p2", "p1"], "AVISITN": [0, 0, 0, 12, 12],
+                         "Y": pd.array([1, None, 3, 4, 5], dtype="Int64")}, index=[10, 11, 12, 13, 14])
+
+
+def test_merge_subject_arm_keeps_visit_order_and_drops_other_patients():
+    """merge_subject_arm: the population's visits in the visits' order, ARM appended, a new 0..n-1
+    index; a patient outside the population is dropped."""
+    out = merge_subject_arm(visits(), subjects().iloc[:2])
+    assert out["USUBJID"].tolist() == ["p2", "p1", "p2", "p1"]
+    assert out["ARM"].tolist() == ["MSC"] * 4
+    assert out.columns.tolist() == ["USUBJID", "AVISITN", "Y", "ARM"]
+    assert out.index.tolist() == [0, 1, 2, 3]
+    assert str(out["Y"].dtype) == "Int64"
+
+
+@pytest.mark.parametrize("chosen", [[0, 1, 2, 3], [3, 0], [], [0, 0, 2]], ids=["all", "reordered", "none", "repeated-id"])
+def test_merge_subject_arm_equals_the_inner_merge(chosen):
+    """merge_subject_arm is the inner merge on USUBJID, frame for frame (dtypes and index included),
+    whatever the subjects' order; a repeated id falls back to the merge (rows repeated)."""
+    subj = subjects().iloc[chosen]
+    expected = visits().merge(subj[["USUBJID", "ARM"]], on="USUBJID", how="inner")
+    pd.testing.assert_frame_equal(merge_subject_arm(visits(), subj), expected)
