@@ -14,7 +14,7 @@ from analysis.build.cache import RUNS, longest_first, prune_cache, run_code_hash
 from analysis.build.dataset import DatasetInfo, describe_dataset, preview_run_views
 from analysis.build.errors import BuildError, Log
 from analysis.build.kernels import preload_code
-from analysis.build.publish import GENERATED, REGISTRY_FILE, merge_registry, publish
+from analysis.build.publish import GENERATED, REGISTRY_FILE, merge_registry, publish, write_if_changed
 from analysis.build.runner import RunRecord, Workers, execute_runs
 from analysis.build.runplan import RUNPLAN, Run, load_run_plan
 from analysis.codegraph import load_import_memo, save_import_memo
@@ -37,16 +37,6 @@ class EarlyStart:
     workers: Workers | None
     file_keys: dict[str, str]
     code_hashes: dict[str, tuple[str, str, str]] = field(default_factory=dict)
-
-    def close(self, wait: bool = True) -> None:
-        """End the workers (:meth:`analysis.build.runner.Workers.close`)."""
-        if self.workers is not None:
-            self.workers.close(wait)
-
-    def join(self) -> None:
-        """Wait for the workers to end (after ``close(wait=False)``)."""
-        if self.workers is not None:
-            self.workers.join()
 
 
 @dataclass
@@ -96,7 +86,7 @@ def start_workers_early(runplan: Path = RUNPLAN, data_dir=None, workers: int | N
         return EarlyStart(None, keys, hashes)
     count = min(workers or default_workers(), len(maybe))
     started = Workers(count, preload=preload_code(sorted({run.notebook for run in maybe})))
-    atexit.register(started.join)  # whatever stops the build, its kernels are shut down before it exits
+    atexit.register(started.close)  # however the build ends, its kernels are shut down before it exits
     return EarlyStart(started, keys, hashes)
 
 
@@ -106,16 +96,8 @@ def prepare_book(dataset: DatasetInfo, runplan: Path = RUNPLAN, workers: int | N
     """Execute what is stale, then publish pages and registry (only if every run succeeded).
 
     ``early``: what :func:`start_workers_early` started (its workers run the stale runs, or are
-    ended if none is stale, without waiting: the caller joins them, :meth:`EarlyStart.join`) and
-    the file-level keys it computed (recorded on success)."""
-    try:
-        return _prepare_book(dataset, runplan, workers, log, generated, registry_file, early)
-    finally:
-        if early is not None:  # ended by the runs; else (nothing stale) not waited for here
-            early.close(wait=False)
-
-
-def _prepare_book(dataset, runplan, workers, log, generated, registry_file, early) -> BookState:
+    ended without waiting if none is stale; a build that stops ends them at exit) and the
+    file-level keys it computed (recorded on success)."""
     runs = load_run_plan(runplan)
     load_import_memo(IMPORT_MEMO)  # what earlier builds parsed to find the code each run reaches
     keys = run_keys(runs, dataset, code_hashes=early.code_hashes if early else None)
@@ -140,8 +122,6 @@ def _prepare_book(dataset, runplan, workers, log, generated, registry_file, earl
     write_results(registry, registry_file)
     prune_cache(records)
     if early is not None and early.file_keys:
-        tmp = FILE_KEYS.with_name(f"{FILE_KEYS.name}.tmp")
-        tmp.write_text(json.dumps(early.file_keys, indent=1, sort_keys=True), encoding="utf-8")
-        tmp.replace(FILE_KEYS)
+        write_if_changed(FILE_KEYS, json.dumps(early.file_keys, indent=1, sort_keys=True).encode())
     return BookState(dataset, runs, records, dict(zip(registry["key"], registry["value"])),
                      [r.run.id for r in stale])

@@ -16,7 +16,7 @@ from analysis.results import read_results, results_frame
 REGISTRY_FILE = paths.RESULTS / "results.csv"
 
 
-def _write_if_changed(path: Path, data: bytes) -> bool:
+def write_if_changed(path: Path, data: bytes) -> bool:
     """Write ``data`` to ``path`` unless it already holds exactly that; True if written."""
     if path.is_file() and path.read_bytes() == data:
         return False
@@ -39,7 +39,7 @@ def publish(records: list[RunRecord], generated: Path = GENERATED, extra: dict[s
                 wanted[generated / record.run.id / path.relative_to(record.output_dir)] = path.read_bytes()
     for name, data in (extra or {}).items():
         wanted[generated / name] = data
-    written = [p.relative_to(generated).as_posix() for p, data in wanted.items() if _write_if_changed(p, data)]
+    written = [p.relative_to(generated).as_posix() for p, data in wanted.items() if write_if_changed(p, data)]
     for path in sorted(generated.rglob("*"), reverse=True):
         if path.is_file() and path not in wanted:
             path.unlink()

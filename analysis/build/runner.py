@@ -252,7 +252,7 @@ def execute_runs(records: list[RunRecord], dataset: DatasetInfo, workers: int, l
     ended without waiting for them (the caller joins them)."""
     if not records:
         if started is not None:
-            started.close(wait=False)  # joined by the caller (EarlyStart.join)
+            started.close(wait=False)  # joined at exit (start_workers_early)
         return
     pool = started or Workers(min(workers, len(records)), reuse_kernels)
     pool.run(records, dataset, log)

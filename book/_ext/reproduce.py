@@ -231,7 +231,7 @@ def on_config_inited(app: Sphinx, config) -> None:
     try:
         dataset = build.inspect_dataset()
     except build.BuildError as err:
-        app.reproduce_early.close(wait=False)  # the report now; the kernels end before the process does
+        # Kernels warming meanwhile are shut down at exit (start_workers_early registers it).
         raise ReproduceError(str(err)) from None
     app.reproduce_dataset = dataset
     options = dict(config.html_theme_options or {})
@@ -264,16 +264,11 @@ def on_builder_inited(app: Sphinx) -> None:
                                                  early=app.reproduce_early)
     except build.BuildError as err:
         raise ReproduceError(str(err)) from None
-    finally:
-        app.reproduce_early.close(wait=False)  # also when the lock was not taken; joined when the build ends
     # Values the published numbers do not determine are marked on synthetic builds only.
     app.reproduce_undetermined = ensemble_marks.marks_for_dataset(app.reproduce_dataset.synthetic)
 
 
 def on_build_finished(app: Sphinx, exception) -> None:
-    early = getattr(app, "reproduce_early", None)
-    if early is not None:
-        early.join()  # kernels started for runs that were cached after all
     lock = getattr(app, "reproduce_lock", None)
     if lock is not None:
         lock.release()

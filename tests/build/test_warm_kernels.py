@@ -206,8 +206,7 @@ def test_workers_start_early_only_when_a_run_may_be_stale(tmp_path):
     try:
         assert first.workers is not None and set(first.file_keys) == {r.id for r in build.load_run_plan()}
     finally:
-        first.close(wait=False)
-        first.join()
+        first.workers.close()
     keys_file.write_text(json.dumps(first.file_keys))
     again = build.start_workers_early(data_dir=paths.TEST_DATASET, workers=1, file_keys_path=keys_file)
     assert again.workers is None and again.file_keys == first.file_keys
@@ -217,7 +216,7 @@ def test_workers_start_early_only_when_a_run_may_be_stale(tmp_path):
     try:
         assert one.workers is not None and len(one.workers._threads) == 1  # one run may be stale
     finally:
-        one.close()
+        one.workers.close()
     assert not any(t.is_alive() for t in one.workers._threads)
 
 
