@@ -182,44 +182,42 @@ def _runs_reading(root: Path, file: str) -> list[str]:
     return sorted(r["id"] for r in plan["runs"] if file in (r.get("inputs") or []))
 
 
+def _edit_first_row(root: Path, file: str, column: str, change) -> str:
+    """Replace ``column``'s cell in the first data row of ``data/synthetic/<file>`` by
+    ``change(cell)``; return ``file``."""
+    path = root / "data" / "synthetic" / file
+    lines = path.read_text(encoding="utf-8").split("\n")
+    col = lines[0].split(",").index(column)
+    cells = lines[1].split(",")
+    cells[col] = change(cells[col])
+    lines[1] = ",".join(cells)
+    path.write_text("\n".join(lines), encoding="utf-8")
+    return file
+
+
+def _tag(text: str, i: int) -> str:
+    return f"{text.split(' (bench')[0]} (bench {i})"
+
+
 def _edit_medications(root: Path, i: int) -> str:
     """Move one medication's start date (CMSTDT of the first row) a day later: a value Table 4
     reads, so every run reading medications.csv is stale."""
-    path = root / "data" / "synthetic" / "medications.csv"
-    lines = path.read_text(encoding="utf-8").split("\n")
-    col = lines[0].split(",").index("CMSTDT")
-    cells = lines[1].split(",")
-    year, month, day = cells[col].split("-")
-    cells[col] = f"{year}-{month}-{int(day) % 28 + 1:02d}"
-    lines[1] = ",".join(cells)
-    path.write_text("\n".join(lines), encoding="utf-8")
-    return "medications.csv"
+    def next_day(date: str) -> str:
+        year, month, day = date.split("-")
+        return f"{year}-{month}-{int(day) % 28 + 1:02d}"
+
+    return _edit_first_row(root, "medications.csv", "CMSTDT", next_day)
 
 
 def _edit_medication_name(root: Path, i: int) -> str:
     """Change one drug name (CMDECOD): the contract checks it, no result reads it, and runs do not
     see it (analysis.schema.UNANALYSED_COLUMNS), so no run is stale."""
-    path = root / "data" / "synthetic" / "medications.csv"
-    lines = path.read_text(encoding="utf-8").split("\n")
-    head = lines[0].split(",")
-    col = head.index("CMDECOD")
-    cells = lines[1].split(",")
-    cells[col] = f"{cells[col].split(' (bench')[0]} (bench {i})"
-    lines[1] = ",".join(cells)
-    path.write_text("\n".join(lines), encoding="utf-8")
-    return "medications.csv"
+    return _edit_first_row(root, "medications.csv", "CMDECOD", lambda name: _tag(name, i))
 
 
 def _edit_adverse_events(root: Path, i: int) -> str:
     """Change one verbatim AE term (AETERM; the analysis uses AEDECOD): no run is stale."""
-    path = root / "data" / "synthetic" / "adverse_events.csv"
-    lines = path.read_text(encoding="utf-8").split("\n")
-    col = lines[0].split(",").index("AETERM")
-    cells = lines[1].split(",")
-    cells[col] = f"{cells[col].split(' (bench')[0]} (bench {i})"
-    lines[1] = ",".join(cells)
-    path.write_text("\n".join(lines), encoding="utf-8")
-    return "adverse_events.csv"
+    return _edit_first_row(root, "adverse_events.csv", "AETERM", lambda term: _tag(term, i))
 
 
 def _force_config(root: Path) -> Path:

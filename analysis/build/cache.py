@@ -70,9 +70,7 @@ def run_keys(runs: list[Run], dataset: DatasetInfo, root: Path | None = None,
     missing = [run for run in runs if run.id not in code_hashes]
     if missing:
         code_hashes.update(run_code_hashes(missing, root))
-    return {run.id: compute_run_key(run, dataset, *code_hashes[run.id][:2], code_hashes[run.id][2]) for run in runs}
-
-
+    return {run.id: compute_run_key(run, dataset, *code_hashes[run.id]) for run in runs}
 
 
 def last_seconds(run_id: str, runs_dir: Path = RUNS) -> float | None:

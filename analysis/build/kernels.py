@@ -67,20 +67,20 @@ def kernel_manager_class() -> type[AsyncKernelManager]:
     return ReusedKernelManager
 
 
-async def _execute_silently(km: AsyncKernelManager, code: str) -> None:
+async def _ready_client(km: AsyncKernelManager):
     kc = km.client()
     await kc.wait_for_ready(timeout=STARTUP_TIMEOUT)
+    return kc
+
+
+async def _execute_silently(km: AsyncKernelManager, code: str) -> None:
+    kc = await _ready_client(km)
     reply = await kc.execute_interactive(code, silent=True, store_history=False, timeout=STARTUP_TIMEOUT,
                                          output_hook=lambda msg: None)
     content = reply["content"]
     if content["status"] != "ok":
         raise NotebookRunError(f"the book's kernel could not run {code!r}: "
                                f"{content.get('ename')}: {content.get('evalue')}")
-
-
-async def _wait_ready(km: AsyncKernelManager) -> None:
-    kc = km.client()
-    await kc.wait_for_ready(timeout=STARTUP_TIMEOUT)
 
 
 async def _start(km: AsyncKernelManager) -> None:
@@ -108,11 +108,11 @@ class WorkerKernel:
         self.used = False  # whether a run has used the kernel since its snapshot
         self.ready = False  # whether the kernel has answered (and so handles SIGINT)
 
-    def _start(self, preload: str = "", cancelled=lambda: False) -> None:
+    def _launch(self, preload: str = "", cancelled=lambda: False) -> None:
         self.ready = False
         self.km = kernel_manager_class()(kernel_name="python3")
         run_sync(_start)(self.km)
-        run_sync(_wait_ready)(self.km)
+        run_sync(_ready_client)(self.km)
         self.ready = True  # ipykernel now handles SIGINT (interrupt)
         if preload and not cancelled():
             run_sync(_execute_silently)(self.km, preload)
@@ -126,7 +126,7 @@ class WorkerKernel:
         run will come. Returns False, with no kernel left, if that fails: the first run then
         starts a new kernel and reports the problem from its cell."""
         try:
-            self._start(preload, cancelled)
+            self._launch(preload, cancelled)
         except Exception:  # noqa: BLE001 - the run that needs the import reports it with its cell
             self.shutdown()
             return False
@@ -147,7 +147,7 @@ class WorkerKernel:
             if self.used:
                 run_sync(_execute_silently)(self.km, RESTORE)
         else:
-            self._start()
+            self._launch()
         self.km.close_clients()
         self.used = True
         return self.km

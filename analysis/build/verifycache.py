@@ -4,7 +4,8 @@
 the published registry (:func:`analysis.pipeline.run_verify`). What it prints, the two files it
 writes (``results.csv``, ``reproduction.csv``) and its exit status are a function of:
 
-* every file of the dataset folder (by content, recursively, and the folder's resolved path);
+* every file of the dataset folder (by content, recursively: :func:`~analysis.build.hashing.hash_tree`,
+  and the folder's resolved path);
 * the source of the ``analysis`` modules :mod:`analysis.pipeline` reaches, at module level and
   inside functions (:func:`analysis.codegraph.import_closure`);
 * the repository sources it reads, :data:`SOURCES` (the published registry and the
@@ -31,7 +32,7 @@ import sys
 from pathlib import Path
 
 from analysis import paths
-from analysis.build.hashing import hash_file, hash_modules, hash_sources
+from analysis.build.hashing import hash_file, hash_modules, hash_sources, hash_tree
 from analysis.build.lock import LOCK_FILE, acquire_build_lock
 from analysis.codegraph import import_closure, load_import_memo, save_import_memo
 
@@ -46,20 +47,6 @@ ENTRY_FILES = ("results.csv", "reproduction.csv", "report.txt", "status")
 KEEP = 8
 #: Memo of each module's imports by content (its own: the book build's keeps the notebooks' modules).
 IMPORT_MEMO = paths.BUILD / "verify-imports.json"
-
-
-def hash_dataset_folder(directory: Path) -> dict[str, str]:
-    """Relative path -> SHA-256 of every file under ``directory`` (recursively, sorted):
-    more than the loader reads (any file of the folder), never less.
-
-    Examples
-    --------
-    >>> sorted(hash_dataset_folder(paths.TEST_DATASET))[:2]
-    ['README.md', 'adverse_events.csv']
-    """
-    directory = Path(directory)
-    return {p.relative_to(directory).as_posix(): hash_file(p)
-            for p in sorted(directory.rglob("*")) if p.is_file()}
 
 
 def verify_key(directory: Path, root: Path | None = None) -> str:
@@ -79,7 +66,7 @@ def verify_key(directory: Path, root: Path | None = None) -> str:
         "version": CACHE_VERSION,
         "python": sys.version,
         "machine": platform.machine(),
-        "dataset": {"path": str(Path(directory).resolve()), "files": hash_dataset_folder(directory)},
+        "dataset": {"path": str(Path(directory).resolve()), "files": hash_tree(Path(directory))},
         "code": code,
         "sources": hash_sources(SOURCES, root),
         "lock": hash_file(root / "requirements.lock"),
