@@ -13,19 +13,29 @@ Each ``plot_*`` function takes computed results (never raw data) and returns a m
 (:data:`analysis.export.PAGE_WIDTH_MM`), with fonts of 6 to 9 pt; :func:`export` saves it once in
 every format of :func:`analysis.export.companion_files` (the book's PNG, vector PDF, 600 dpi PNG
 and TIFF) and returns the image the notebook glues into the page. No file carries a timestamp,
-so the same inputs give the same bytes.
+so the same inputs give the same bytes. :func:`export_plot` draws and saves only when no identical
+drawing is stored (the figure cache, ``_build/figure-cache/``): a notebook that runs again because
+another of its results changed does not draw its figures again.
 """
 from __future__ import annotations
 
+import hashlib
+import os
+import pickle
+import shutil
+import sys
 import textwrap
 from pathlib import Path
 
+import matplotlib
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
+from matplotlib import font_manager
 
+from analysis import codegraph, paths
 from analysis.durability import DURABILITY_ENDPOINTS, ENDPOINT_LABELS, fit_durability
-from analysis.export import PAGE_WIDTH_MM, figure_size, save_figure_files
+from analysis.export import PAGE_WIDTH_MM, companion_files, figure_size, save_figure_files
 from analysis.longitudinal import OUTCOMES, summarise_change_model
 from analysis.populations import ARM_LABELS, ARMS
 from analysis.results import registry_values
@@ -79,6 +89,112 @@ def export(fig, path: str | Path):
     save_figure_files(fig, path)
     plt.close(fig)
     return Image(filename=str(path))
+
+
+#: Where :func:`export_plot` keeps drawings, and how many (the most recently used; each is one
+#: figure's four files, a few MB).
+FIGURE_CACHE = paths.BUILD / "figure-cache"
+FIGURE_CACHE_KEEP = 24
+#: Bump to invalidate every stored drawing.
+FIGURE_CACHE_VERSION = "1"
+_CODE_DIGESTS: dict[str, str] = {}
+
+
+def drawing_key(plot, *args, **kwargs) -> str | None:
+    """The figure cache's key of the drawing ``plot(*args, **kwargs)`` (SHA-256, hex), or
+    ``None`` when an argument cannot be pickled (such a drawing is not cached).
+
+    The key covers everything the files depend on: the plotting function (module and name) and
+    the source of every ``analysis`` module its module reaches (:func:`analysis.codegraph.import_closure`,
+    read once per process, so the key describes the code this process runs); the arguments as
+    pickled (equal pickles are equal values; equal values that pickle differently only miss);
+    matplotlib's whole ``rcParams`` and backend at the call; the fonts matplotlib can use; the
+    versions of Python, matplotlib, Pillow, fontTools, NumPy and pandas.
+
+    Examples
+    --------
+    >>> key = drawing_key(plot_patient_flow, {"disposition.randomised.total.n": 1}, synthetic=True)
+    >>> len(key), key == drawing_key(plot_patient_flow, {"disposition.randomised.total.n": 1}, synthetic=False)
+    (64, False)
+    >>> drawing_key(plot_patient_flow, lambda: None) is None  # a lambda does not pickle
+    True
+    """
+    import fontTools
+    import PIL
+
+    try:
+        arguments = pickle.dumps((args, sorted(kwargs.items())), protocol=5)
+    except (pickle.PicklingError, TypeError, AttributeError, NotImplementedError):
+        return None  # e.g. patsy's design objects, which refuse to be pickled
+    module = plot.__module__
+    if module not in _CODE_DIGESTS:
+        code = hashlib.sha256()
+        for name, path in codegraph.import_closure([module]).items():
+            code.update(f"{name}\0".encode() + path.read_bytes() + b"\0")
+        _CODE_DIGESTS[module] = code.hexdigest()
+    fonts = sorted(f"{font.fname}|{font.name}|{font.style}|{font.weight}" for font in font_manager.fontManager.ttflist)
+    parts = [FIGURE_CACHE_VERSION, f"{module}.{plot.__qualname__}", _CODE_DIGESTS[module],
+             hashlib.sha256(arguments).hexdigest(), repr(sorted(matplotlib.rcParams.items())),
+             matplotlib.get_backend(), "\n".join(fonts), sys.version, matplotlib.__version__, PIL.__version__,
+             fontTools.version, np.__version__, pd.__version__]
+    return hashlib.sha256("\0".join(parts).encode()).hexdigest()
+
+
+def export_plot(plot, *args, path: str | Path, cache_dir: Path | None = None, **kwargs):
+    """``export(plot(*args, **kwargs), path)``, unless the figure cache holds the same drawing.
+
+    The cache (``cache_dir``, default :data:`FIGURE_CACHE`) stores each drawing's files under
+    :func:`drawing_key`; a stored drawing is copied to ``path`` and its companions, byte for byte
+    the files a new drawing would write (the export has no timestamp), and ``plot`` is not
+    called. A drawing is stored complete or not at all (a staging folder renamed into place);
+    the :data:`FIGURE_CACHE_KEEP` most recently used are kept. Returns the PNG as an IPython
+    ``Image``, as :func:`export` does.
+    """
+    from IPython.display import Image
+
+    path = Path(path)
+    cache_dir = FIGURE_CACHE if cache_dir is None else Path(cache_dir)
+    key = drawing_key(plot, *args, **kwargs)
+    names = companion_files(path.name)
+    stored = [f"figure{name[len(path.stem):]}" for name in names]  # figure.png, figure.pdf, ...
+    entry = None if key is None else cache_dir / key
+    complete = entry is not None and all((entry / name).is_file() for name in stored)
+    if complete:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            os.utime(entry)  # most recently used first, so that another build's pruning keeps it
+            for name, target in zip(stored, names):
+                shutil.copyfile(entry / name, path.parent / target)
+            return Image(filename=str(path))
+        except FileNotFoundError:  # pruned meanwhile by another build: draw it
+            pass
+    image = export(plot(*args, **kwargs), path)
+    if entry is not None:
+        staging = cache_dir / f".{key}.{os.getpid()}"
+        shutil.rmtree(staging, ignore_errors=True)
+        staging.mkdir(parents=True)
+        for name, source in zip(stored, names):
+            shutil.copyfile(path.parent / source, staging / name)
+        if entry.exists() and not complete:  # a damaged entry (the rename below never leaves one)
+            shutil.rmtree(entry, ignore_errors=True)
+        try:
+            staging.rename(entry)
+        except OSError:  # another process stored the same drawing meanwhile
+            shutil.rmtree(staging, ignore_errors=True)
+        _prune_drawings(cache_dir)
+    return image
+
+
+def _prune_drawings(cache_dir: Path, keep: int = FIGURE_CACHE_KEEP) -> None:
+    used = {}
+    for entry in cache_dir.iterdir():
+        try:
+            if entry.is_dir() and not entry.name.startswith("."):
+                used[entry] = entry.stat().st_mtime
+        except FileNotFoundError:  # removed meanwhile by another build's pruning
+            continue
+    for stale in sorted(used, key=used.get, reverse=True)[keep:]:
+        shutil.rmtree(stale, ignore_errors=True)
 
 
 # ----------------------------------------------------------------------------- Fig. 1
