@@ -25,7 +25,7 @@ def package(root):
     (pkg / "a.py").write_text("X = 1\n")
     (pkg / "b.py").write_text("Y = 2\n")
     nb = root / "nb.ipynb"
-    nb.write_text(json.dumps({"cells": [{"cell_type": "code", "source": "from analysis import top", "metadata": {},
+    nb.write_text(json.dumps({"cells": [{"cell_type": "code", "id": "imports", "source": "from analysis import top", "metadata": {},
                                          "outputs": [], "execution_count": None}],
                               "metadata": {}, "nbformat": 4, "nbformat_minor": 5}))
     return nb

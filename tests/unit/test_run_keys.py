@@ -139,7 +139,7 @@ def test_closure_follows_function_level_and_relative_imports(tmp_path):
     (pkg / "top.py").write_text("def f():\n    from analysis.sub import leaf\n    return leaf.X\n")
     (pkg / "unused.py").write_text("")
     nb = tmp_path / "nb.ipynb"
-    nb.write_text(json.dumps({"cells": [{"cell_type": "code", "source": "%matplotlib inline\nfrom analysis import top",
+    nb.write_text(json.dumps({"cells": [{"cell_type": "code", "id": "imports", "source": "%matplotlib inline\nfrom analysis import top",
                                          "metadata": {}, "outputs": [], "execution_count": None}],
                               "metadata": {}, "nbformat": 4, "nbformat_minor": 5}))
     files = {p.relative_to(tmp_path).as_posix() for p in build.analysis_closure(nb, tmp_path)}
