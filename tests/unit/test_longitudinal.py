@@ -99,18 +99,57 @@ def test_fit_summary_reports_convergence_and_size():
     assert bool(table.loc["delta_das28_esr", "converged"])
 
 
-def test_model_matrix_rows_are_their_cells_design_rows_in_fortran_order():
-    """Each row of the fit's matrix is its arm x visit cell's design row (patsy on the full
-    data gives the same matrix), stored Fortran-ordered: the layout the REML sums were
-    computed in (another layout changes the last bits of the registry's values)."""
+def test_model_matrix_rows_are_their_cells_design_rows():
+    """Each row of the fit's design is its arm x visit cell's design row (patsy on the full
+    data gives the same matrix)."""
     from patsy import dmatrix
 
     from analysis.longitudinal import FORMULA, _model_matrix
 
     data = balanced().sample(frac=1.0, random_state=3).reset_index(drop=True)
-    exog, _info = _model_matrix(data, "DAS28ESR_CHG")
+    design, _info = _model_matrix(data, "DAS28ESR_CHG")
     expected = dmatrix(FORMULA.format(y="DAS28ESR_CHG").split("~", 1)[1], data, return_type="dataframe")
-    assert list(exog.columns) == list(expected.columns)
-    np.testing.assert_array_equal(exog.to_numpy(), expected.to_numpy())
-    assert exog.index.equals(pd.RangeIndex(len(data)))
-    assert exog.to_numpy(dtype=float).flags["F_CONTIGUOUS"]
+    assert design.columns == list(expected.columns)
+    full = design.to_frame()
+    np.testing.assert_array_equal(full.to_numpy(), expected.to_numpy())
+    assert full.index.equals(pd.RangeIndex(len(data)))
+
+
+def random_cell_design(n_rows: int, seed: int):
+    """A treatment-coded 2-arm x 6-visit design (12 cells, 0/1), rows in random cell order."""
+    from analysis.longitudinal import CellDesign
+
+    rng = np.random.default_rng(seed)
+    arm, visit = np.repeat([0, 1], 6), np.tile(np.arange(6), 2)
+    cells = np.column_stack([np.ones(12), arm, *(visit == v for v in range(1, 6)),
+                             *(arm * (visit == v) for v in range(1, 6))]).astype(float)
+    columns = ["Intercept", "arm", *(f"v{v}" for v in range(1, 6)), *(f"arm:v{v}" for v in range(1, 6))]
+    return CellDesign(pd.DataFrame(cells, columns=columns), rng.integers(0, 12, n_rows)), rng
+
+
+@pytest.mark.parametrize("n_rows", [3, 30, 2047, 2048, 3 * 2048 + 1, 3 * 2048 + 2, 3 * 2048 + 3, 3 * 2048 + 4])
+def test_cell_design_products_equal_the_full_matrix_to_the_bit(n_rows):
+    """The REML fit's products from the cells equal BLAS's on the full Fortran-ordered matrix
+    bit for bit (the registry's values depend on it): X'X, per-group sums, X beta, and X'y,
+    whose BLAS sum runs in 2048-row blocks (sizes around the block and the 4-row tail)."""
+    design, rng = random_cell_design(n_rows, seed=n_rows)
+    X = np.asfortranarray(design.to_frame().to_numpy())
+    y = rng.normal(0, 1, n_rows) * 10.0 ** rng.integers(-3, 4, n_rows)
+    groups = rng.integers(0, max(n_rows // 5, 1), n_rows)
+    n_groups = groups.max() + 1
+    per_group = np.column_stack([np.bincount(groups, weights=X[:, k], minlength=n_groups) for k in range(X.shape[1])])
+    assert np.array_equal(design.gram(), X.T @ X)
+    assert np.array_equal(design.group_sums(groups, n_groups), per_group)
+    assert design.group_sums(groups, n_groups).flags["C_CONTIGUOUS"]
+    assert np.array_equal(design.transpose_dot(y), X.T @ y)
+    for _ in range(5):
+        beta = rng.normal(0, 1, X.shape[1]) * 10.0 ** rng.integers(-3, 4, X.shape[1])
+        assert np.array_equal(design.dot(beta), X @ beta)
+
+
+def test_cell_design_refuses_entries_other_than_0_and_1():
+    """The exact integer counts need a 0/1 design: anything else is refused."""
+    from analysis.longitudinal import CellDesign
+
+    with pytest.raises(ValueError, match="0 or 1"):
+        CellDesign(pd.DataFrame({"x": [0.5, 1.0]}), np.array([0, 1]))
