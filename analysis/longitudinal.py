@@ -43,7 +43,7 @@ from scipy import stats
 
 from analysis.clusters import visit_label
 from analysis.derived import derive_visit_endpoints
-from analysis.populations import ARMS, filter_population, merge_subject_arm
+from analysis.populations import ARMS, filter_population, merge_subject_arm, sort_by_patient
 from analysis.results import make_result
 
 #: Outcome id -> (change column of the derived visits table, readable label).
@@ -81,7 +81,7 @@ def derive_longitudinal(dataset, population: str = "randomised") -> pd.DataFrame
     columns = [column for column, _label in OUTCOMES.values()]
     out = merge_subject_arm(derived.loc[derived["AVISITN"] > 0, ["USUBJID", "AVISITN", *columns]], subjects)
     out["AVISITN"] = out["AVISITN"].astype(int)
-    return out[["USUBJID", "ARM", "AVISITN", *columns]].sort_values(["USUBJID", "AVISITN"]).reset_index(drop=True)
+    return sort_by_patient(out[["USUBJID", "ARM", "AVISITN", *columns]], "AVISITN").reset_index(drop=True)
 
 
 def filter_model_visits(frame: pd.DataFrame, column: str, min_per_arm: int = MIN_PER_ARM) -> pd.DataFrame:

@@ -115,3 +115,27 @@ def merge_subject_arm(frame: pd.DataFrame, subjects: pd.DataFrame) -> pd.DataFra
     out = frame[found].reset_index(drop=True)
     out["ARM"] = subjects["ARM"].array.take(position[found])
     return out
+
+
+def sort_by_patient(frame: pd.DataFrame, column: str) -> pd.DataFrame:
+    """``frame.sort_values(["USUBJID", column], kind="stable")``, without the sort when the
+    rows are in that order already (visits are stored by patient and visit): a stable sort of
+    rows already in order leaves them as they are, and one pass of comparisons costs far less
+    than sorting a long table on its text ids. The result may be ``frame`` itself.
+
+    Examples
+    --------
+    >>> f = pd.DataFrame({"USUBJID": ["a", "a", "b"], "AVISITN": [1, 2, 1]})
+    >>> sort_by_patient(f, "AVISITN") is f
+    True
+    >>> sort_by_patient(f.iloc[::-1], "AVISITN").index.tolist()
+    [0, 1, 2]
+    """
+    ids, values = frame["USUBJID"].to_numpy(), frame[column].to_numpy()
+    try:
+        # Missing values never compare as in order, so they go to the sort.
+        in_order = bool(((ids[1:] > ids[:-1]) | ((ids[1:] == ids[:-1]) & (values[1:] >= values[:-1]))).all())
+    except TypeError:  # ids that do not compare (e.g. missing): leave them to the sort
+        in_order = False
+    return frame if in_order else frame.sort_values(["USUBJID", column], kind="stable")
+
