@@ -330,11 +330,13 @@ def summarise_change_model(model: ChangeModel) -> pd.DataFrame:
     cov = result.cov_params().loc[names, names].to_numpy()
     z = stats.norm.ppf(0.975)
     records = []
+    # Observations per visit and arm, counted in one pass over the model's rows.
+    cell_counts = model.data.groupby(["AVISITN", "ARM"]).size().unstack("ARM", fill_value=0)
     for visit in model.visits_:
         grid = pd.DataFrame({"ARM": list(ARMS), "AVISITN": [visit] * len(ARMS), "_y": 0.0})
         grid = grid.rename(columns={"_y": OUTCOMES[model.outcome][0]})
         design = _design(model, grid)
-        counts = model.data.loc[model.data["AVISITN"] == visit, "ARM"].value_counts()
+        counts = cell_counts.loc[visit]
         rows = list(zip(ARMS.values(), design)) + [("diff", design[1] - design[0])]
         for code, x in rows:
             est, se = float(x @ beta), float(np.sqrt(x @ cov @ x))
