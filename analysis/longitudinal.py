@@ -43,7 +43,7 @@ from scipy import stats
 
 from analysis.clusters import visit_label
 from analysis.derived import derive_visit_endpoints
-from analysis.populations import ARMS, filter_population, merge_subject_arm, sort_by_patient
+from analysis.populations import ARMS, filter_population, in_patient_order, merge_subject_arm, sort_by_patient
 from analysis.results import make_result
 
 #: Outcome id -> (change column of the derived visits table, readable label).
@@ -97,9 +97,18 @@ def filter_model_visits(frame: pd.DataFrame, column: str, min_per_arm: int = MIN
     []
     """
     observed = frame[frame[column].notna()]
-    per_arm = observed.groupby(["AVISITN", "ARM"])["USUBJID"].nunique().unstack("ARM")
+    groups = observed.groupby(["AVISITN", "ARM"])
+    # Patients per visit and arm. Rows in strict (USUBJID, AVISITN) order (derive_longitudinal's
+    # table) hold a patient at most once per visit: counting rows counts patients, without
+    # hashing the text ids.
+    if in_patient_order(observed, "AVISITN", strict=True):
+        per_arm = groups.size().unstack("ARM")
+    else:
+        per_arm = groups["USUBJID"].nunique().unstack("ARM")
     per_arm = per_arm.reindex(columns=list(ARMS)).fillna(0)
     keep = per_arm.index[(per_arm >= min_per_arm).all(axis=1)]
+    if len(keep) == len(per_arm) and observed["AVISITN"].notna().all():  # all kept: no second copy
+        return observed.reset_index(drop=True)
     return observed[observed["AVISITN"].isin(keep)].reset_index(drop=True)
 
 

@@ -131,11 +131,23 @@ def sort_by_patient(frame: pd.DataFrame, column: str) -> pd.DataFrame:
     >>> sort_by_patient(f.iloc[::-1], "AVISITN").index.tolist()
     [0, 1, 2]
     """
+    return frame if in_patient_order(frame, column) else frame.sort_values(["USUBJID", column], kind="stable")
+
+
+def in_patient_order(frame: pd.DataFrame, column: str, strict: bool = False) -> bool:
+    """Whether ``frame``'s rows are sorted by ``USUBJID`` then ``column`` (``strict``: with no
+    two rows of the same patient and value). Missing values never count as in order.
+
+    Examples
+    --------
+    >>> f = pd.DataFrame({"USUBJID": ["a", "a", "b"], "AVISITN": [1, 1, 1]})
+    >>> in_patient_order(f, "AVISITN"), in_patient_order(f, "AVISITN", strict=True)
+    (True, False)
+    """
     ids, values = frame["USUBJID"].to_numpy(), frame[column].to_numpy()
     try:
-        # Missing values never compare as in order, so they go to the sort.
-        in_order = bool(((ids[1:] > ids[:-1]) | ((ids[1:] == ids[:-1]) & (values[1:] >= values[:-1]))).all())
-    except TypeError:  # ids that do not compare (e.g. missing): leave them to the sort
-        in_order = False
-    return frame if in_order else frame.sort_values(["USUBJID", column], kind="stable")
+        later = values[1:] > values[:-1] if strict else values[1:] >= values[:-1]
+        return bool(((ids[1:] > ids[:-1]) | ((ids[1:] == ids[:-1]) & later)).all())
+    except TypeError:  # ids that do not compare (e.g. missing)
+        return False
 

@@ -44,6 +44,20 @@ def test_visits_without_enough_patients_in_every_arm_are_dropped():
     assert sorted(kept["AVISITN"].unique()) == [12, 24] and kept["DAS28ESR_CHG"].notna().all()
 
 
+def test_visits_count_patients_not_rows_in_any_row_order():
+    """Test 1b: a patient listed twice at a visit counts once, with the rows in patient order
+    or not (rows in strict patient-visit order are counted; otherwise the ids are)."""
+    frame = pd.DataFrame({"USUBJID": ["a", "a", "b", "c", "d", "e", "f"],
+                          "ARM": ["MSC"] * 3 + ["MSC+IFNG"] * 4,
+                          "AVISITN": [12, 24, 12, 12, 12, 24, 24], "Y": [1.0, 2, 3, 4, 5, 6, 7]})
+    assert filter_model_visits(frame, "Y").AVISITN.tolist() == [12, 12, 12, 12]
+    assert filter_model_visits(frame.iloc[::-1], "Y").AVISITN.tolist() == [12, 12, 12, 12]
+    twice = pd.concat([frame, frame.iloc[[1]]]).sort_values(["USUBJID", "AVISITN"], kind="stable")
+    assert filter_model_visits(twice, "Y").AVISITN.tolist() == [12, 12, 12, 12]  # month 24: MSC has a only
+    other = pd.concat([frame, frame.iloc[[1]].assign(USUBJID="g")])  # a second MSC patient at 24
+    assert sorted(filter_model_visits(other, "Y").AVISITN.unique()) == [12, 24]
+
+
 def test_cell_means_equal_observed_means_in_a_balanced_design():
     """Test 2: model-based arm x visit means = observed means (balanced, complete, saturated)."""
     data = balanced()
