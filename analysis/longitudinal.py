@@ -299,6 +299,13 @@ def _model_matrix(data: pd.DataFrame, column: str) -> tuple[CellDesign, object]:
     return CellDesign(design, rows), design.design_info
 
 
+def _has_two_patients(data: pd.DataFrame, arm: str) -> bool:
+    """Whether ``arm`` has at least two distinct patients (``USUBJID``) in ``data``: some id
+    differs from the first, found without hashing every id as a distinct count would."""
+    ids = data.loc[data["ARM"] == arm, "USUBJID"].dropna().to_numpy()
+    return len(ids) > 0 and bool((ids != ids[0]).any())
+
+
 def fit_change_model(frame: pd.DataFrame, outcome: str, min_per_arm: int = MIN_PER_ARM) -> ChangeModel:
     """Fit :data:`FORMULA` with a random intercept per patient (REML) for one outcome
     (:func:`fit_random_intercept_reml`).
@@ -307,7 +314,7 @@ def fit_change_model(frame: pd.DataFrame, outcome: str, min_per_arm: int = MIN_P
     """
     column = OUTCOMES[outcome][0]
     data = filter_model_visits(frame, column, min_per_arm)
-    if data.empty or data.groupby("ARM")["USUBJID"].nunique().reindex(list(ARMS)).fillna(0).min() < 2:
+    if data.empty or not all(_has_two_patients(data, arm) for arm in ARMS):
         raise ValueError(f"fit_change_model({outcome!r}): no visit has >= {min_per_arm} patients "
                          f"with {column} in every arm")
     data = data.assign(**{column: data[column].astype(float)})

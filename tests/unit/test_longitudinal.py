@@ -102,6 +102,16 @@ def test_fit_refuses_data_with_no_modelable_visit():
         fit_change_model(frame, "delta_das28_esr")
 
 
+def test_fit_refuses_an_arm_with_one_patient_seen_at_several_visits():
+    """Test 6b: every visit kept (min_per_arm=1) but MSC has one patient (two rows): refused."""
+    frame = balanced().query("USUBJID in ['p0', 'p4', 'p5']")
+    with pytest.raises(ValueError, match="delta_das28_esr"):
+        fit_change_model(frame, "delta_das28_esr", min_per_arm=1)
+    model = fit_change_model(balanced().query("USUBJID in ['p0', 'p1', 'p4', 'p5']"), "delta_das28_esr",
+                             min_per_arm=1)
+    assert model.data["USUBJID"].nunique() == 4  # two patients per arm: fitted
+
+
 def test_fit_summary_reports_convergence_and_size():
     """Test 7: one row per outcome with patients, observations and the converged flag."""
     data = balanced()
