@@ -30,7 +30,7 @@ import pandas as pd
 
 from analysis import efficacy
 from analysis.derived import derive_visit_endpoints
-from analysis.populations import ARM_LABELS, ARMS, DAYS_PER_YEAR, filter_population, merge_subject_arm
+from analysis.populations import ARM_LABELS, ARMS, DAYS_PER_YEAR, filter_population, merge_subject_arm, sort_by_patient
 from analysis.results import make_result
 
 #: Responses of Fig. 2A-E in panel order: endpoint id -> column of the derived visits table.
@@ -104,7 +104,7 @@ def _post_baseline_visits(visits: pd.DataFrame, subjects: pd.DataFrame, columns:
     patient and date (stable): what every endpoint's durations start from."""
     post = visits.loc[visits["AVISITN"] > 0, ["USUBJID", "AVISITN", "ADT", *columns]]
     post = merge_subject_arm(post, subjects)
-    post = post.sort_values(["USUBJID", "ADT"], kind="stable")
+    post = sort_by_patient(post, "ADT")
     # Patients numbered in that order (a new number where USUBJID changes): grouping by the
     # number gives USUBJID's groups in the same order without hashing the ids again for every
     # endpoint and every grouping.

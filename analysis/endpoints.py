@@ -465,18 +465,19 @@ def compute_eular_response(das28_baseline, das28_current):
 # --------------------------------------------------------------------------------------
 # HAQ-DI
 # --------------------------------------------------------------------------------------
-def _haq_matrix(categories) -> tuple[np.ndarray, pd.Index | None]:
+def _haq_columns(categories) -> tuple[list[np.ndarray], pd.Index | None]:
+    """The 8 category scores as float arrays, one per category in :data:`HAQ_CATEGORIES`'
+    order: no n x 8 copy, whose first write costs more than the arithmetic on a large table."""
     if isinstance(categories, pd.DataFrame):
         _require_columns(categories, HAQ_CATEGORIES, "compute_haq_di")
-        values = np.column_stack([_as_float(categories[c]) for c in HAQ_CATEGORIES])
-        return values, categories.index
+        return [_as_float(categories[c]) for c in HAQ_CATEGORIES], categories.index
     values = _as_float(categories)
     if values.shape[-1:] != (len(HAQ_CATEGORIES),) or values.ndim > 2:
         raise ValueError(
             "compute_haq_di: expected a DataFrame with columns "
             f"{list(HAQ_CATEGORIES)} or an array of shape (n, 8); got shape {values.shape}"
         )
-    return values, None
+    return [values[..., j] for j in range(len(HAQ_CATEGORIES))], None
 
 
 def compute_haq_di(categories):
@@ -520,18 +521,21 @@ def compute_haq_di(categories):
     ...                          [3, 3, 3, 3, 3, np.nan, np.nan, np.nan]]))  # 5 answered
     array([ 3., nan])
     """
-    values, index = _haq_matrix(categories)
-    with np.errstate(invalid="ignore"):
-        bad = ~np.isnan(values) & ~np.isin(values, (0.0, 1.0, 2.0, 3.0))
-    if bad.any():
-        row, col = np.argwhere(np.atleast_2d(bad))[0]
+    columns, index = _haq_columns(categories)
+    # Category by category: the scores are integers, so the total is exact in any order.
+    answered, total, bad = 0, 0.0, []
+    for scores in columns:
+        missing = np.isnan(scores)
+        bad.append(np.atleast_1d(~missing & ~np.isin(scores, (0.0, 1.0, 2.0, 3.0))))
+        answered = answered + ~missing
+        total = total + np.where(missing, 0.0, scores)
+    if any(b.any() for b in bad):
+        row, col = np.argwhere(np.column_stack(bad))[0]  # the first in row order, as the table reads
         where = f"row {index[row]!r}" if index is not None else f"position {row}"
         raise ValueError(
-            f"compute_haq_di: {HAQ_CATEGORIES[col]} = {np.atleast_2d(values)[row, col]!r} at "
+            f"compute_haq_di: {HAQ_CATEGORIES[col]} = {np.atleast_1d(columns[col])[row]!r} at "
             f"{where} violates the rule 'category score in {{0, 1, 2, 3}}'"
         )
-    answered = (~np.isnan(values)).sum(axis=-1)
-    total = np.nansum(values, axis=-1)
     with np.errstate(invalid="ignore", divide="ignore"):
         di = np.where(answered >= HAQ_MIN_ANSWERED, total / answered, np.nan)
     return _wrap_float(di, index)

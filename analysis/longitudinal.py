@@ -43,7 +43,7 @@ from scipy import stats
 
 from analysis.clusters import visit_label
 from analysis.derived import derive_visit_endpoints
-from analysis.populations import ARMS, filter_population, merge_subject_arm
+from analysis.populations import ARMS, filter_population, in_patient_order, merge_subject_arm, sort_by_patient
 from analysis.results import make_result
 
 #: Outcome id -> (change column of the derived visits table, readable label).
@@ -81,7 +81,7 @@ def derive_longitudinal(dataset, population: str = "randomised") -> pd.DataFrame
     columns = [column for column, _label in OUTCOMES.values()]
     out = merge_subject_arm(derived.loc[derived["AVISITN"] > 0, ["USUBJID", "AVISITN", *columns]], subjects)
     out["AVISITN"] = out["AVISITN"].astype(int)
-    return out[["USUBJID", "ARM", "AVISITN", *columns]].sort_values(["USUBJID", "AVISITN"]).reset_index(drop=True)
+    return sort_by_patient(out[["USUBJID", "ARM", "AVISITN", *columns]], "AVISITN").reset_index(drop=True)
 
 
 def filter_model_visits(frame: pd.DataFrame, column: str, min_per_arm: int = MIN_PER_ARM) -> pd.DataFrame:
@@ -97,9 +97,18 @@ def filter_model_visits(frame: pd.DataFrame, column: str, min_per_arm: int = MIN
     []
     """
     observed = frame[frame[column].notna()]
-    per_arm = observed.groupby(["AVISITN", "ARM"])["USUBJID"].nunique().unstack("ARM")
+    groups = observed.groupby(["AVISITN", "ARM"])
+    # Patients per visit and arm. Rows in strict (USUBJID, AVISITN) order (derive_longitudinal's
+    # table) hold a patient at most once per visit: counting rows counts patients, without
+    # hashing the text ids.
+    if in_patient_order(observed, "AVISITN", strict=True):
+        per_arm = groups.size().unstack("ARM")
+    else:
+        per_arm = groups["USUBJID"].nunique().unstack("ARM")
     per_arm = per_arm.reindex(columns=list(ARMS)).fillna(0)
     keep = per_arm.index[(per_arm >= min_per_arm).all(axis=1)]
+    if len(keep) == len(per_arm) and observed["AVISITN"].notna().all():  # all kept: no second copy
+        return observed.reset_index(drop=True)
     return observed[observed["AVISITN"].isin(keep)].reset_index(drop=True)
 
 
@@ -120,7 +129,101 @@ class RandomInterceptResult:
         return self.cov_fe
 
 
-def fit_random_intercept_reml(y: np.ndarray, exog: pd.DataFrame, groups, design_info=None) -> RandomInterceptResult:
+#: Rows per block in which OpenBLAS's ``dgemv_t`` (``X' y``) sums each column: it adds the dot
+#: products of successive 2048-row blocks in order, then the last ``n % 4`` rows (``NBMAX`` in
+#: its kernel/x86_64/dgemv_t_4.c). :meth:`CellDesign.transpose_dot` follows the same blocks.
+GEMV_T_BLOCK = 2048
+
+
+class CellDesign:
+    """A 0/1 design matrix ``X`` (n x p) kept as its distinct rows: ``X = cells[rows]``.
+
+    :data:`FORMULA`'s design has one distinct row per arm x visit cell, so the REML fit does not
+    need the n x p matrix (338 MB at 100,000 patients, slow to write on first touch). Each
+    product the fit uses is computed from ``cells`` and ``rows`` with the *same floating-point
+    result* as on the full Fortran-ordered ``X`` (checked bit for bit in
+    tests/unit/test_longitudinal.py):
+
+    * ``X'X`` and the per-group sums ``member @ X`` are integer counts (entries are 0 or 1), exact
+      in any summation order below 2**53: they are computed from cell counts.
+    * ``X beta``: BLAS (``dgemv_n``, on Fortran-ordered matrices) computes each row from that
+      row's entries alone, so row ``i`` is row ``rows[i]`` of ``cells @ beta`` with ``cells``
+      Fortran-ordered too (in C order numpy would call ``dgemv_t``, whose sums differ).
+    * ``X' y``: BLAS (``dgemv_t``) sums each column in blocks of :data:`GEMV_T_BLOCK` rows and
+      adds the blocks in order, then the last ``n % 4`` rows; the same BLAS call on each block
+      (a 2048 x p Fortran-ordered piece of ``X``) gives the same block sums.
+
+    Parameters
+    ----------
+    cells : pandas.DataFrame
+        One row per distinct design row, columns named as the design's; entries 0 or 1.
+    rows : numpy.ndarray
+        Row number in ``cells`` of each of the n rows of ``X``.
+
+    Examples
+    --------
+    >>> design = CellDesign(pd.DataFrame({"Intercept": [1.0, 1.0], "b": [0.0, 1.0]}), np.array([0, 1, 1]))
+    >>> design.to_frame().to_numpy().tolist()
+    [[1.0, 0.0], [1.0, 1.0], [1.0, 1.0]]
+    >>> design.gram().tolist(), design.dot(np.array([2.0, 0.5])).tolist()
+    ([[3.0, 2.0], [2.0, 2.0]], [2.0, 2.5, 2.5])
+    """
+
+    def __init__(self, cells: pd.DataFrame, rows: np.ndarray):
+        values = cells.to_numpy(dtype=float)
+        if not np.isin(values, (0.0, 1.0)).all():
+            raise ValueError("CellDesign: entries must be 0 or 1 (the exact-count products rely on it)")
+        self.columns = list(cells.columns)
+        self.rows = np.asarray(rows, dtype=np.intp)
+        self.shape = (len(self.rows), values.shape[1])
+        self._cells = np.asfortranarray(values)  # the layout the full X had
+        self._columns_by_cell = np.ascontiguousarray(values.T)
+
+    def to_frame(self) -> pd.DataFrame:
+        """The n x p matrix ``X`` itself (Fortran-ordered)."""
+        return pd.DataFrame(np.asfortranarray(self._cells[self.rows]), columns=self.columns)
+
+    def _cell_counts(self, codes: np.ndarray | None = None, n_groups: int = 1) -> np.ndarray:
+        """Rows of each cell (per group of ``codes`` when given), as floats: groups x cells."""
+        n_cells = self._cells.shape[0]
+        keys = self.rows if codes is None else codes * n_cells + self.rows
+        return np.bincount(keys, minlength=n_groups * n_cells).reshape(n_groups, n_cells).astype(float)
+
+    def gram(self) -> np.ndarray:
+        """``X'X`` from the cell counts (integers: exact)."""
+        counts = self._cell_counts()[0]
+        return self._cells.T @ (counts[:, None] * self._cells)
+
+    def group_sums(self, codes: np.ndarray, n_groups: int) -> np.ndarray:
+        """Column sums of ``X`` per group (``codes``: group number of each row), C-ordered
+        ``n_groups x p``: cell counts per group times the cells (integers: exact)."""
+        return np.ascontiguousarray(self._cell_counts(codes, n_groups) @ self._cells)
+
+    def dot(self, beta: np.ndarray) -> np.ndarray:
+        """``X @ beta``: each cell's value, repeated for its rows."""
+        return (self._cells @ beta)[self.rows]
+
+    def transpose_dot(self, y: np.ndarray) -> np.ndarray:
+        """``X' y`` summed in BLAS's own blocks (:data:`GEMV_T_BLOCK` rows, then ``n % 4``)."""
+        n_obs, p = self.shape
+        body = n_obs - n_obs % 4
+        total = np.zeros(p)
+        for start in range(0, body, GEMV_T_BLOCK):
+            stop = min(start + GEMV_T_BLOCK, body)
+            # X' for the block, p x block in C order as the full X' is (X is Fortran-ordered); in
+            # F order numpy would call dgemv_n instead, whose sums differ. ``a[:, idx]`` is F-ordered.
+            block_t = np.take(self._columns_by_cell, self.rows[start:stop], axis=1)
+            total = total + block_t @ y[start:stop]
+        if body < n_obs:  # the kernel adds the last n % 4 rows as total + (x_0 y_0 + x_1 y_1 + ...)
+            last = self._cells[self.rows[body:]]
+            part = last[0] * y[body]
+            for x_row, y_value in zip(last[1:], y[body + 1:]):
+                part = part + x_row * y_value
+            total = total + part
+        return total
+
+
+def fit_random_intercept_reml(y: np.ndarray, exog: CellDesign, groups, design_info=None) -> RandomInterceptResult:
     """REML estimates of a linear model with one random intercept per group.
 
     Within group ``i`` (``n_i`` rows), ``V_i = s2 (I + g 1 1')`` with ``g = var_u / s2``, so
@@ -137,24 +240,19 @@ def fit_random_intercept_reml(y: np.ndarray, exog: pd.DataFrame, groups, design_
     (Patterson & Thompson 1971; Harville 1977), minimised over ``log g`` (bounded Brent), the
     boundary ``g = 0`` included. ``Cov(beta) = s2 A^-1``. One pass over the rows per
     evaluation, no loop over groups: the same estimates as statsmodels ``MixedLM(reml=True)``
-    with a random intercept (tests/reference), in linear time.
+    with a random intercept (tests/reference), in linear time. ``exog`` is the design ``X`` as a
+    :class:`CellDesign`; its products equal those of the full matrix to the bit.
     """
     from scipy import optimize, sparse
 
-    X = exog.to_numpy(dtype=float)
     y = np.asarray(y, dtype=float)
     codes, _ = pd.factorize(np.asarray(groups))
-    n_obs, p = X.shape
+    n_obs, p = exog.shape
     member = sparse.csr_matrix((np.ones(n_obs), (codes, np.arange(n_obs))), shape=(codes.max() + 1, n_obs))
     n = np.asarray(member.sum(axis=1)).ravel()
-    # Per-group column sums S = member @ X, one column at a time: np.bincount adds each group's
-    # rows in row order starting from 0, exactly as the CSR product does, without the C-order
-    # copy of the whole (Fortran-ordered) X that scipy makes first. S stays C-ordered, as before.
-    S = np.empty((member.shape[0], p))
-    for k in range(p):
-        S[:, k] = np.bincount(codes, weights=X[:, k], minlength=member.shape[0])
+    S = exog.group_sums(codes, member.shape[0])  # member @ X
     t = member @ y
-    XtX, Xty = X.T @ X, X.T @ y
+    XtX, Xty = exog.gram(), exog.transpose_dot(y)
 
     # The optimiser's best point, and g = 0 when it is the maximum, are solved again after the
     # search: each g is solved once and its arrays reused (the same g gives the same arrays).
@@ -165,7 +263,7 @@ def fit_random_intercept_reml(y: np.ndarray, exog: pd.DataFrame, groups, design_
             c = g / (1.0 + g * n)
             A = XtX - (S * c[:, None]).T @ S
             beta = np.linalg.solve(A, Xty - S.T @ (c * t))
-            r = y - X @ beta
+            r = y - exog.dot(beta)
             solved[float(g)] = A, beta, float(r @ r - c @ (member @ r) ** 2)
         return solved[float(g)]
 
@@ -181,16 +279,16 @@ def fit_random_intercept_reml(y: np.ndarray, exog: pd.DataFrame, groups, design_
         g, converged = 0.0, bool(found.success)
     A, beta, rss = solve(g)
     s2 = rss / (n_obs - p)
-    names = list(exog.columns)
+    names = exog.columns
     return RandomInterceptResult(pd.Series(beta, index=names),
                                  pd.DataFrame(s2 * np.linalg.inv(A), index=names, columns=names),
                                  pd.DataFrame([[g * s2]], index=["Group"], columns=["Group"]), s2, converged,
                                  design_info)
 
 
-def _model_matrix(data: pd.DataFrame, column: str) -> tuple[pd.DataFrame, object]:
-    """Design of :data:`FORMULA`'s right-hand side for ``data``, built by patsy on the distinct
-    arm x visit cells and indexed to the rows (patsy on a million rows takes seconds)."""
+def _model_matrix(data: pd.DataFrame, column: str) -> tuple[CellDesign, object]:
+    """Design of :data:`FORMULA`'s right-hand side for ``data``: patsy on the distinct arm x
+    visit cells (patsy on a million rows takes seconds), with each row's cell number."""
     from patsy import dmatrix
 
     keys = data[["ARM", "AVISITN"]]
@@ -198,17 +296,14 @@ def _model_matrix(data: pd.DataFrame, column: str) -> tuple[pd.DataFrame, object
     design = dmatrix(FORMULA.format(y=column).split("~", 1)[1], cells, return_type="dataframe")
     # Each row's cell, numbered in order of first appearance: the order of ``cells``.
     rows = keys.groupby(["ARM", "AVISITN"], sort=False).ngroup().to_numpy()
-    # One copy of the n x p matrix (iloc then reset_index made two), laid out as that
-    # copy was: pandas' block is p x n in C order, so the fit reads a Fortran-ordered
-    # matrix and its floating-point sums, hence the registry, stay the same to the bit.
-    # Filled one row of the block at a time: a 1-d gather per column is many times faster than
-    # ``np.take(..., axis=1)`` on the whole p x cells array, and copies the same values.
-    # ``rows`` are cell numbers, always in range: mode="clip" only spares numpy's buffered copy.
-    cell_columns = np.ascontiguousarray(design.to_numpy().T)
-    block = np.empty((cell_columns.shape[0], len(rows)))
-    for column_values, out in zip(cell_columns, block):
-        np.take(column_values, rows, out=out, mode="clip")
-    return pd.DataFrame(block.T, columns=design.columns, copy=False), design.design_info
+    return CellDesign(design, rows), design.design_info
+
+
+def _has_two_patients(data: pd.DataFrame, arm: str) -> bool:
+    """Whether ``arm`` has at least two distinct patients (``USUBJID``) in ``data``: some id
+    differs from the first, found without hashing every id as a distinct count would."""
+    ids = data.loc[data["ARM"] == arm, "USUBJID"].dropna().to_numpy()
+    return len(ids) > 0 and bool((ids != ids[0]).any())
 
 
 def fit_change_model(frame: pd.DataFrame, outcome: str, min_per_arm: int = MIN_PER_ARM) -> ChangeModel:
@@ -219,7 +314,7 @@ def fit_change_model(frame: pd.DataFrame, outcome: str, min_per_arm: int = MIN_P
     """
     column = OUTCOMES[outcome][0]
     data = filter_model_visits(frame, column, min_per_arm)
-    if data.empty or data.groupby("ARM")["USUBJID"].nunique().reindex(list(ARMS)).fillna(0).min() < 2:
+    if data.empty or not all(_has_two_patients(data, arm) for arm in ARMS):
         raise ValueError(f"fit_change_model({outcome!r}): no visit has >= {min_per_arm} patients "
                          f"with {column} in every arm")
     data = data.assign(**{column: data[column].astype(float)})
@@ -251,11 +346,13 @@ def summarise_change_model(model: ChangeModel) -> pd.DataFrame:
     cov = result.cov_params().loc[names, names].to_numpy()
     z = stats.norm.ppf(0.975)
     records = []
+    # Observations per visit and arm, counted in one pass over the model's rows.
+    cell_counts = model.data.groupby(["AVISITN", "ARM"]).size().unstack("ARM", fill_value=0)
     for visit in model.visits_:
         grid = pd.DataFrame({"ARM": list(ARMS), "AVISITN": [visit] * len(ARMS), "_y": 0.0})
         grid = grid.rename(columns={"_y": OUTCOMES[model.outcome][0]})
         design = _design(model, grid)
-        counts = model.data.loc[model.data["AVISITN"] == visit, "ARM"].value_counts()
+        counts = cell_counts.loc[visit]
         rows = list(zip(ARMS.values(), design)) + [("diff", design[1] - design[0])]
         for code, x in rows:
             est, se = float(x @ beta), float(np.sqrt(x @ cov @ x))

@@ -61,14 +61,18 @@ def derive_medication_use(dataset, population: str = "completers") -> pd.DataFra
     """
     grid = derive_assessment_dates(dataset, population)
     meds = dataset.medications[["USUBJID", "CMCLASS", "CMSTDT", "CMENDT"]]
-    pairs = grid[["USUBJID", "TIMEPOINT", "ADT"]].merge(meds, on="USUBJID", how="inner")
+    # Each grid row (one per patient and time point: patients and their visits are unique in a
+    # validated dataset) against each interval of that patient, carrying the row's position so
+    # that use is marked on the row itself, without matching (USUBJID, TIMEPOINT) keys again.
+    pairs = grid[["USUBJID", "ADT"]].assign(_ROW=np.arange(len(grid))).merge(meds, on="USUBJID", how="inner")
     covered = (pairs["CMSTDT"] <= pairs["ADT"]) & (pairs["CMENDT"].isna() | (pairs["CMENDT"] >= pairs["ADT"]))
-    in_use = pairs.loc[covered, ["USUBJID", "TIMEPOINT", "CMCLASS"]].drop_duplicates()
-    # A membership test per class instead of a merge per class: the grid is not copied each time.
-    key = pd.MultiIndex.from_frame(grid[["USUBJID", "TIMEPOINT"]])
-    for drug, cmclass in DRUG_CLASSES.items():
-        users = in_use.loc[in_use["CMCLASS"] == cmclass, ["USUBJID", "TIMEPOINT"]]
-        grid[f"USE_{drug}"] = key.isin(pd.MultiIndex.from_frame(users))
+    rows = pairs.loc[covered, "_ROW"].to_numpy()
+    # The class of each covering interval as a number (one pass over the text, not one per class).
+    classes = pd.Categorical(pairs.loc[covered, "CMCLASS"], categories=list(DRUG_CLASSES.values())).codes
+    for number, drug in enumerate(DRUG_CLASSES):
+        used = np.zeros(len(grid), dtype=bool)
+        used[rows[classes == number]] = True
+        grid[f"USE_{drug}"] = used
     return grid
 
 

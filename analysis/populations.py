@@ -115,3 +115,39 @@ def merge_subject_arm(frame: pd.DataFrame, subjects: pd.DataFrame) -> pd.DataFra
     out = frame[found].reset_index(drop=True)
     out["ARM"] = subjects["ARM"].array.take(position[found])
     return out
+
+
+def sort_by_patient(frame: pd.DataFrame, column: str) -> pd.DataFrame:
+    """``frame.sort_values(["USUBJID", column], kind="stable")``, without the sort when the
+    rows are in that order already (visits are stored by patient and visit): a stable sort of
+    rows already in order leaves them as they are, and one pass of comparisons costs far less
+    than sorting a long table on its text ids. The result may be ``frame`` itself.
+
+    Examples
+    --------
+    >>> f = pd.DataFrame({"USUBJID": ["a", "a", "b"], "AVISITN": [1, 2, 1]})
+    >>> sort_by_patient(f, "AVISITN") is f
+    True
+    >>> sort_by_patient(f.iloc[::-1], "AVISITN").index.tolist()
+    [0, 1, 2]
+    """
+    return frame if in_patient_order(frame, column) else frame.sort_values(["USUBJID", column], kind="stable")
+
+
+def in_patient_order(frame: pd.DataFrame, column: str, strict: bool = False) -> bool:
+    """Whether ``frame``'s rows are sorted by ``USUBJID`` then ``column`` (``strict``: with no
+    two rows of the same patient and value). Missing values never count as in order.
+
+    Examples
+    --------
+    >>> f = pd.DataFrame({"USUBJID": ["a", "a", "b"], "AVISITN": [1, 1, 1]})
+    >>> in_patient_order(f, "AVISITN"), in_patient_order(f, "AVISITN", strict=True)
+    (True, False)
+    """
+    ids, values = frame["USUBJID"].to_numpy(), frame[column].to_numpy()
+    try:
+        later = values[1:] > values[:-1] if strict else values[1:] >= values[:-1]
+        return bool(((ids[1:] > ids[:-1]) | ((ids[1:] == ids[:-1]) & later)).all())
+    except TypeError:  # ids that do not compare (e.g. missing)
+        return False
+

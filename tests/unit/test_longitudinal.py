@@ -44,6 +44,20 @@ def test_visits_without_enough_patients_in_every_arm_are_dropped():
     assert sorted(kept["AVISITN"].unique()) == [12, 24] and kept["DAS28ESR_CHG"].notna().all()
 
 
+def test_visits_count_patients_not_rows_in_any_row_order():
+    """Test 1b: a patient listed twice at a visit counts once, with the rows in patient order
+    or not (rows in strict patient-visit order are counted; otherwise the ids are)."""
+    frame = pd.DataFrame({"USUBJID": ["a", "a", "b", "c", "d", "e", "f"],
+                          "ARM": ["MSC"] * 3 + ["MSC+IFNG"] * 4,
+                          "AVISITN": [12, 24, 12, 12, 12, 24, 24], "Y": [1.0, 2, 3, 4, 5, 6, 7]})
+    assert filter_model_visits(frame, "Y").AVISITN.tolist() == [12, 12, 12, 12]
+    assert filter_model_visits(frame.iloc[::-1], "Y").AVISITN.tolist() == [12, 12, 12, 12]
+    twice = pd.concat([frame, frame.iloc[[1]]]).sort_values(["USUBJID", "AVISITN"], kind="stable")
+    assert filter_model_visits(twice, "Y").AVISITN.tolist() == [12, 12, 12, 12]  # month 24: MSC has a only
+    other = pd.concat([frame, frame.iloc[[1]].assign(USUBJID="g")])  # a second MSC patient at 24
+    assert sorted(filter_model_visits(other, "Y").AVISITN.unique()) == [12, 24]
+
+
 def test_cell_means_equal_observed_means_in_a_balanced_design():
     """Test 2: model-based arm x visit means = observed means (balanced, complete, saturated)."""
     data = balanced()
@@ -88,6 +102,16 @@ def test_fit_refuses_data_with_no_modelable_visit():
         fit_change_model(frame, "delta_das28_esr")
 
 
+def test_fit_refuses_an_arm_with_one_patient_seen_at_several_visits():
+    """Test 6b: every visit kept (min_per_arm=1) but MSC has one patient (two rows): refused."""
+    frame = balanced().query("USUBJID in ['p0', 'p4', 'p5']")
+    with pytest.raises(ValueError, match="delta_das28_esr"):
+        fit_change_model(frame, "delta_das28_esr", min_per_arm=1)
+    model = fit_change_model(balanced().query("USUBJID in ['p0', 'p1', 'p4', 'p5']"), "delta_das28_esr",
+                             min_per_arm=1)
+    assert model.data["USUBJID"].nunique() == 4  # two patients per arm: fitted
+
+
 def test_fit_summary_reports_convergence_and_size():
     """Test 7: one row per outcome with patients, observations and the converged flag."""
     data = balanced()
@@ -99,18 +123,57 @@ def test_fit_summary_reports_convergence_and_size():
     assert bool(table.loc["delta_das28_esr", "converged"])
 
 
-def test_model_matrix_rows_are_their_cells_design_rows_in_fortran_order():
-    """Each row of the fit's matrix is its arm x visit cell's design row (patsy on the full
-    data gives the same matrix), stored Fortran-ordered: the layout the REML sums were
-    computed in (another layout changes the last bits of the registry's values)."""
+def test_model_matrix_rows_are_their_cells_design_rows():
+    """Each row of the fit's design is its arm x visit cell's design row (patsy on the full
+    data gives the same matrix)."""
     from patsy import dmatrix
 
     from analysis.longitudinal import FORMULA, _model_matrix
 
     data = balanced().sample(frac=1.0, random_state=3).reset_index(drop=True)
-    exog, _info = _model_matrix(data, "DAS28ESR_CHG")
+    design, _info = _model_matrix(data, "DAS28ESR_CHG")
     expected = dmatrix(FORMULA.format(y="DAS28ESR_CHG").split("~", 1)[1], data, return_type="dataframe")
-    assert list(exog.columns) == list(expected.columns)
-    np.testing.assert_array_equal(exog.to_numpy(), expected.to_numpy())
-    assert exog.index.equals(pd.RangeIndex(len(data)))
-    assert exog.to_numpy(dtype=float).flags["F_CONTIGUOUS"]
+    assert design.columns == list(expected.columns)
+    full = design.to_frame()
+    np.testing.assert_array_equal(full.to_numpy(), expected.to_numpy())
+    assert full.index.equals(pd.RangeIndex(len(data)))
+
+
+def random_cell_design(n_rows: int, seed: int):
+    """A treatment-coded 2-arm x 6-visit design (12 cells, 0/1), rows in random cell order."""
+    from analysis.longitudinal import CellDesign
+
+    rng = np.random.default_rng(seed)
+    arm, visit = np.repeat([0, 1], 6), np.tile(np.arange(6), 2)
+    cells = np.column_stack([np.ones(12), arm, *(visit == v for v in range(1, 6)),
+                             *(arm * (visit == v) for v in range(1, 6))]).astype(float)
+    columns = ["Intercept", "arm", *(f"v{v}" for v in range(1, 6)), *(f"arm:v{v}" for v in range(1, 6))]
+    return CellDesign(pd.DataFrame(cells, columns=columns), rng.integers(0, 12, n_rows)), rng
+
+
+@pytest.mark.parametrize("n_rows", [3, 30, 2047, 2048, 3 * 2048 + 1, 3 * 2048 + 2, 3 * 2048 + 3, 3 * 2048 + 4])
+def test_cell_design_products_equal_the_full_matrix_to_the_bit(n_rows):
+    """The REML fit's products from the cells equal BLAS's on the full Fortran-ordered matrix
+    bit for bit (the registry's values depend on it): X'X, per-group sums, X beta, and X'y,
+    whose BLAS sum runs in 2048-row blocks (sizes around the block and the 4-row tail)."""
+    design, rng = random_cell_design(n_rows, seed=n_rows)
+    X = np.asfortranarray(design.to_frame().to_numpy())
+    y = rng.normal(0, 1, n_rows) * 10.0 ** rng.integers(-3, 4, n_rows)
+    groups = rng.integers(0, max(n_rows // 5, 1), n_rows)
+    n_groups = groups.max() + 1
+    per_group = np.column_stack([np.bincount(groups, weights=X[:, k], minlength=n_groups) for k in range(X.shape[1])])
+    assert np.array_equal(design.gram(), X.T @ X)
+    assert np.array_equal(design.group_sums(groups, n_groups), per_group)
+    assert design.group_sums(groups, n_groups).flags["C_CONTIGUOUS"]
+    assert np.array_equal(design.transpose_dot(y), X.T @ y)
+    for _ in range(5):
+        beta = rng.normal(0, 1, X.shape[1]) * 10.0 ** rng.integers(-3, 4, X.shape[1])
+        assert np.array_equal(design.dot(beta), X @ beta)
+
+
+def test_cell_design_refuses_entries_other_than_0_and_1():
+    """The exact integer counts need a 0/1 design: anything else is refused."""
+    from analysis.longitudinal import CellDesign
+
+    with pytest.raises(ValueError, match="0 or 1"):
+        CellDesign(pd.DataFrame({"x": [0.5, 1.0]}), np.array([0, 1]))

@@ -9,7 +9,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis.populations import arm_sizes, compute_duration_years, filter_population, merge_subject_arm
+from analysis.populations import (
+    arm_sizes,
+    compute_duration_years,
+    filter_population,
+    merge_subject_arm,
+    sort_by_patient,
+)
 
 
 def subjects() -> pd.DataFrame:
@@ -128,3 +134,24 @@ def test_merge_subject_arm_equals_the_inner_merge(chosen):
     subj = subjects().iloc[chosen]
     expected = visits().merge(subj[["USUBJID", "ARM"]], on="USUBJID", how="inner")
     pd.testing.assert_frame_equal(merge_subject_arm(visits(), subj), expected)
+
+
+@pytest.mark.parametrize("order", ["stored", "shuffled", "ties", "missing date"])
+def test_sort_by_patient_equals_a_stable_sort(order):
+    """sort_by_patient gives the rows and index of a stable sort on (USUBJID, column), whether
+    the rows are in order already (then no sort runs), shuffled, tied, or with a missing value."""
+    frame = pd.DataFrame({"USUBJID": ["a", "a", "a", "b", "c", "c"],
+                          "ADT": pd.to_datetime(["2020-01-01", "2020-02-01", "2020-03-01", "2020-01-05",
+                                                 "2020-01-01", "2021-01-01"]),
+                          "X": range(6)})
+    if order == "shuffled":
+        frame = frame.sample(frac=1.0, random_state=1)
+    elif order == "ties":
+        frame.loc[2, "ADT"] = frame.loc[1, "ADT"]
+        frame = frame.iloc[[3, 2, 1, 0, 5, 4]]
+    elif order == "missing date":
+        frame.loc[1, "ADT"] = pd.NaT
+    expected = frame.sort_values(["USUBJID", "ADT"], kind="stable")
+    result = sort_by_patient(frame, "ADT")
+    pd.testing.assert_frame_equal(result, expected)
+    assert (result is frame) == (order == "stored")
