@@ -20,7 +20,6 @@ another of its results changed does not draw its figures again.
 from __future__ import annotations
 
 import hashlib
-import os
 import pickle
 import shutil
 import sys
@@ -36,6 +35,7 @@ from matplotlib import font_manager
 from analysis import codegraph, paths
 from analysis.durability import DURABILITY_ENDPOINTS, ENDPOINT_LABELS, fit_durability
 from analysis.export import PAGE_WIDTH_MM, companion_files, figure_size, save_figure_files
+from analysis.filestore import find_entry, store_entry
 from analysis.longitudinal import OUTCOMES, summarise_change_model
 from analysis.populations import ARM_LABELS, ARMS
 from analysis.results import registry_values
@@ -128,10 +128,7 @@ def drawing_key(plot, *args, **kwargs) -> str | None:
         return None  # e.g. patsy's design objects, which refuse to be pickled
     module = plot.__module__
     if module not in _CODE_DIGESTS:
-        code = hashlib.sha256()
-        for name, path in codegraph.import_closure([module]).items():
-            code.update(f"{name}\0".encode() + path.read_bytes() + b"\0")
-        _CODE_DIGESTS[module] = code.hexdigest()
+        _CODE_DIGESTS[module] = codegraph.digest_files(codegraph.import_closure([module]).values())
     fonts = sorted(f"{font.fname}|{font.name}|{font.style}|{font.weight}" for font in font_manager.fontManager.ttflist)
     parts = [FIGURE_CACHE_VERSION, f"{module}.{plot.__qualname__}", _CODE_DIGESTS[module],
              hashlib.sha256(arguments).hexdigest(), repr(sorted(matplotlib.rcParams.items())),
@@ -146,7 +143,7 @@ def export_plot(plot, *args, path: str | Path, cache_dir: Path | None = None, **
     The cache (``cache_dir``, default :data:`FIGURE_CACHE`) stores each drawing's files under
     :func:`drawing_key`; a stored drawing is copied to ``path`` and its companions, byte for byte
     the files a new drawing would write (the export has no timestamp), and ``plot`` is not
-    called. A drawing is stored complete or not at all (a staging folder renamed into place);
+    called. A drawing is stored complete or not at all (:func:`analysis.filestore.store_entry`);
     the :data:`FIGURE_CACHE_KEEP` most recently used are kept. Returns the PNG as an IPython
     ``Image``, as :func:`export` does.
     """
@@ -157,44 +154,20 @@ def export_plot(plot, *args, path: str | Path, cache_dir: Path | None = None, **
     key = drawing_key(plot, *args, **kwargs)
     names = companion_files(path.name)
     stored = [f"figure{name[len(path.stem):]}" for name in names]  # figure.png, figure.pdf, ...
-    entry = None if key is None else cache_dir / key
-    complete = entry is not None and all((entry / name).is_file() for name in stored)
-    if complete:
+    entry = None if key is None else find_entry(cache_dir, key, stored)
+    if entry is not None:
         path.parent.mkdir(parents=True, exist_ok=True)
         try:
-            os.utime(entry)  # most recently used first, so that another build's pruning keeps it
             for name, target in zip(stored, names):
                 shutil.copyfile(entry / name, path.parent / target)
             return Image(filename=str(path))
         except FileNotFoundError:  # pruned meanwhile by another build: draw it
             pass
     image = export(plot(*args, **kwargs), path)
-    if entry is not None:
-        staging = cache_dir / f".{key}.{os.getpid()}"
-        shutil.rmtree(staging, ignore_errors=True)
-        staging.mkdir(parents=True)
-        for name, source in zip(stored, names):
-            shutil.copyfile(path.parent / source, staging / name)
-        if entry.exists() and not complete:  # a damaged entry (the rename below never leaves one)
-            shutil.rmtree(entry, ignore_errors=True)
-        try:
-            staging.rename(entry)
-        except OSError:  # another process stored the same drawing meanwhile
-            shutil.rmtree(staging, ignore_errors=True)
-        _prune_drawings(cache_dir)
+    if key is not None:
+        store_entry(cache_dir, key, {name: path.parent / source for name, source in zip(stored, names)},
+                    keep=FIGURE_CACHE_KEEP)
     return image
-
-
-def _prune_drawings(cache_dir: Path, keep: int = FIGURE_CACHE_KEEP) -> None:
-    used = {}
-    for entry in cache_dir.iterdir():
-        try:
-            if entry.is_dir() and not entry.name.startswith("."):
-                used[entry] = entry.stat().st_mtime
-        except FileNotFoundError:  # removed meanwhile by another build's pruning
-            continue
-    for stale in sorted(used, key=used.get, reverse=True)[keep:]:
-        shutil.rmtree(stale, ignore_errors=True)
 
 
 # ----------------------------------------------------------------------------- Fig. 1

@@ -108,7 +108,6 @@ from analysis.build.hashing import (  # noqa: F401
     analysis_closure,
     extension_closure,
     hash_file,
-    hash_modules,
     hash_sources,
     hash_tree,
     notebook_source_tree,

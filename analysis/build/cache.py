@@ -8,9 +8,10 @@ from pathlib import Path
 
 from analysis import paths
 from analysis.build.dataset import DatasetInfo
-from analysis.build.hashing import analysis_closure, hash_file, hash_modules, hash_sources
+from analysis.build.hashing import analysis_closure, hash_file, hash_sources
 from analysis.build.runner import RunRecord
 from analysis.build.runplan import CONTRACT_FILES, Run, run_parameters
+from analysis.codegraph import digest_files
 
 #: Bump to invalidate every cache entry (a change of this runner's contract with notebooks).
 RUNNER_VERSION = "2"
@@ -23,7 +24,7 @@ def compute_run_key(run: Run, dataset: DatasetInfo, code_hash: str, lock_hash: s
                     sources_hash: str = "") -> str:
     """The cache key of a run (first 16 hex digits of a SHA-256; see the module notes).
 
-    ``code_hash`` is :func:`hash_modules` of the run's :func:`analysis_closure`,
+    ``code_hash`` is :func:`~analysis.codegraph.digest_files` of the run's :func:`analysis_closure`,
     ``sources_hash`` :func:`hash_sources` of its declared ``sources``.
 
     Examples
@@ -53,11 +54,11 @@ def compute_run_key(run: Run, dataset: DatasetInfo, code_hash: str, lock_hash: s
 
 def run_code_hashes(runs: list[Run], root: Path | None = None) -> dict[str, tuple[str, str, str]]:
     """Run id -> the parts of its key that do not depend on the dataset: the hash of the code
-    it reaches (:func:`hash_modules` of its :func:`analysis_closure`), of the lock and of its
+    it reaches (:func:`~analysis.codegraph.digest_files` of its :func:`analysis_closure`), of the lock and of its
     declared sources."""
     root = paths.ROOT if root is None else Path(root)
     lock_hash = hash_file(root / "requirements.lock")
-    return {run.id: (hash_modules(analysis_closure(run.notebook, root), root), lock_hash,
+    return {run.id: (digest_files(analysis_closure(run.notebook, root), root), lock_hash,
                      hash_sources(run.sources, root)) for run in runs}
 
 

@@ -82,15 +82,6 @@ def analysis_closure(notebook: Path, root: Path | None = None) -> list[Path]:
     return sorted(import_closure(entries, root).values())
 
 
-def hash_modules(files: list[Path], root: Path | None = None) -> str:
-    """SHA-256 over the relative paths and bytes of ``files`` (an import closure)."""
-    root = paths.ROOT if root is None else Path(root)
-    digest = hashlib.sha256()
-    for path in sorted(files):
-        digest.update(path.relative_to(root).as_posix().encode() + b"\0" + hash_file(path).encode() + b"\n")
-    return digest.hexdigest()
-
-
 def extension_closure(extension_dir: Path, root: Path | None = None) -> list[Path]:
     """Source files of the book's Sphinx extensions (every ``.py`` of ``extension_dir``) and
     of the ``analysis`` modules they reach: the code that turns the pages into HTML and LaTeX

@@ -25,16 +25,16 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import platform
 import shutil
 import sys
 from pathlib import Path
 
 from analysis import paths
-from analysis.build.hashing import hash_file, hash_modules, hash_sources, hash_tree
+from analysis.build.hashing import hash_file, hash_sources, hash_tree
 from analysis.build.lock import LOCK_FILE, acquire_build_lock
-from analysis.codegraph import import_closure, load_import_memo, save_import_memo
+from analysis.codegraph import digest_files, import_closure, load_import_memo, save_import_memo
+from analysis.filestore import find_entry, store_entry
 
 #: Bump to invalidate every stored verification.
 CACHE_VERSION = "1"
@@ -60,7 +60,7 @@ def verify_key(directory: Path, root: Path | None = None) -> str:
     """
     root = paths.ROOT if root is None else Path(root)
     load_import_memo(IMPORT_MEMO)
-    code = hash_modules(list(import_closure(["analysis.pipeline"], root).values()), root)
+    code = digest_files(list(import_closure(["analysis.pipeline"], root).values()), root)
     save_import_memo(IMPORT_MEMO)
     payload = {
         "version": CACHE_VERSION,
@@ -77,27 +77,18 @@ def verify_key(directory: Path, root: Path | None = None) -> str:
 def store_verification(key: str, results_dir: Path, report: str, status: int,
                        cache_dir: Path = VERIFY_CACHE) -> Path:
     """Store a finished verification: the files it wrote to ``results_dir``, its report, its
-    exit status. Written to a staging folder and renamed, so an entry is complete or absent."""
-    entry = cache_dir / key
-    staging = cache_dir / f".{key}.{os.getpid()}"
-    shutil.rmtree(staging, ignore_errors=True)
-    staging.mkdir(parents=True)
-    for name in ENTRY_FILES[:2]:
-        shutil.copy2(results_dir / name, staging / name)
-    (staging / "report.txt").write_text(report, encoding="utf-8")
-    (staging / "status").write_text(f"{status}\n", encoding="utf-8")
-    shutil.rmtree(entry, ignore_errors=True)
-    staging.rename(entry)
-    _prune(cache_dir)
-    return entry
+    exit status (:func:`analysis.filestore.store_entry`: an entry is complete or absent)."""
+    files = {name: results_dir / name for name in ENTRY_FILES[:2]}
+    files.update({"report.txt": report.encode("utf-8"), "status": f"{status}\n".encode()})
+    return store_entry(cache_dir, key, files, keep=KEEP)
 
 
 def replay_verification(key: str, results_dir: Path = paths.RESULTS, lock_path: Path = LOCK_FILE,
                         cache_dir: Path = VERIFY_CACHE) -> int | None:
     """Publish a stored verification of ``key`` (under the build lock, as a computed one is)
     and print its report; return its exit status, or ``None`` when none is stored."""
-    entry = cache_dir / key
-    if not all((entry / name).is_file() for name in ENTRY_FILES):
+    entry = find_entry(cache_dir, key, ENTRY_FILES)
+    if entry is None:
         return None
     lock = acquire_build_lock(lock_path, log=lambda message: print(message, file=sys.stderr))
     try:
@@ -108,15 +99,8 @@ def replay_verification(key: str, results_dir: Path = paths.RESULTS, lock_path: 
             tmp.replace(results_dir / name)
     finally:
         lock.release()
-    os.utime(entry)  # most recently used: kept by _prune
     print("verify: the dataset, the analysis code, the published values and the lock are those of a "
           "stored verification; its results are published again (--recompute computes them)")
     print((entry / "report.txt").read_text(encoding="utf-8"), end="")
     return int((entry / "status").read_text(encoding="utf-8"))
 
-
-def _prune(cache_dir: Path, keep: int = KEEP) -> None:
-    entries = sorted((p for p in cache_dir.iterdir() if p.is_dir() and not p.name.startswith(".")),
-                     key=lambda p: p.stat().st_mtime, reverse=True)
-    for stale in entries[keep:]:
-        shutil.rmtree(stale, ignore_errors=True)

@@ -13,10 +13,10 @@ where it is placed.
 """
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 
 from analysis import codegraph, paths
+from analysis.codegraph import digest_files
 
 #: Modules whose import closure is the ensemble's code. Named, not imported: checking staleness
 #: (``make verify``, the book's ensemble page) must stay cheap. The ensemble page declares the
@@ -34,15 +34,6 @@ def import_closure(entries=ENTRY_MODULES) -> dict[str, Path]:
     (True, True, False)
     """
     return codegraph.import_closure(entries)
-
-
-def digest_files(files) -> str:
-    """SHA-256 over the files' repository-relative names and contents (order-independent)."""
-    h = hashlib.sha256()
-    for path in sorted(Path(f) for f in files):
-        h.update(path.resolve().relative_to(paths.ROOT).as_posix().encode() + b"\0")
-        h.update(hashlib.sha256(path.read_bytes()).digest())
-    return h.hexdigest()
 
 
 def compute_digests() -> dict[str, str]:

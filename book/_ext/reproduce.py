@@ -54,6 +54,7 @@ if str(ROOT) not in sys.path:  # the repository's `analysis` package, whatever t
     sys.path.insert(0, str(ROOT))
 
 from analysis import build  # noqa: E402
+from analysis.codegraph import digest_files  # noqa: E402
 from analysis.ensemble import marks as ensemble_marks  # noqa: E402
 
 logger = logging.getLogger(__name__)
@@ -248,7 +249,7 @@ def on_config_inited(app: Sphinx, config) -> None:
     # The code that renders the pages (these extensions and the analysis modules they reach):
     # a change reads every page again (the value rebuilds the environment), which Sphinx's
     # incremental build would not do for a change of extension code.
-    config.reproduce_code_digest = build.hash_modules(build.extension_closure(Path(__file__).parent))
+    config.reproduce_code_digest = digest_files(build.extension_closure(Path(__file__).parent))
     logger.info(f"[reproduce] dataset valid: {dataset.label}")
 
 

@@ -116,7 +116,6 @@ def test_damaged_entry_is_drawn_and_replaced(tmp_path):
 def test_pruning_keeps_the_most_recently_used(tmp_path, monkeypatch):
     """Test 5: with room for 2 drawings, storing a third removes the least recently used one."""
     monkeypatch.setattr(figures, "FIGURE_CACHE_KEEP", 2)
-    monkeypatch.setattr(figures._prune_drawings, "__defaults__", (2,))
     cache = tmp_path / "cache"
     keys = []
     for n in (60, 61, 62):

@@ -19,7 +19,7 @@ from analysis import codegraph, paths
 LAYERS = [
     ("data", ["analysis", "analysis.paths", "analysis.schema", "analysis.dataset_io", "analysis.crosswalk",
               "analysis.contract", "analysis.published", "analysis.results", "analysis.printing",
-              "analysis.codegraph"]),
+              "analysis.codegraph", "analysis.filestore"]),
     ("derivations", ["analysis.endpoints", "analysis.populations", "analysis.derived"]),
     ("statistics per artefact", ["analysis.safety", "analysis.efficacy", "analysis.baseline", "analysis.medications",
                                  "analysis.disposition", "analysis.durability", "analysis.clusters",
