@@ -5,8 +5,9 @@ Two things depend on which code a computation can reach: a notebook run's cache 
 (:mod:`analysis.ensemble.digest`). Both follow the import statements of the modules, at module
 level and inside functions alike, with the ``__init__`` of every package on the way, so
 tooling a computation never imports (``bench``, ``codecheck``, the book build) is outside it.
-The graph is static: a module loaded by ``importlib`` with a computed name would be missed
-(the package has none).
+The graph is static: a module loaded by ``importlib`` with a computed name would be missed.
+The package's one such loader, :mod:`analysis.build` loading its public names on first use,
+lists them as imports in an ``if TYPE_CHECKING:`` block, which the graph reads like any other.
 """
 from __future__ import annotations
 

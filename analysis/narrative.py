@@ -4,7 +4,7 @@ restatement is a registry row of its own, carrying the value of the computed key
 so the reproduction report compares every printed occurrence.
 
 Kept apart from :mod:`analysis.tables` so that the book's merge of the runs' fragments
-(:mod:`analysis.build.publish`) adds the restatements without loading the statistics.
+(:mod:`analysis.build.publishing`) adds the restatements without loading the statistics.
 """
 from __future__ import annotations
 

@@ -8,10 +8,13 @@ from pathlib import Path
 
 from analysis import paths
 from analysis.build.dataset import DatasetInfo
+from analysis.build.early import Input
 from analysis.build.hashing import analysis_closure, hash_file, hash_sources
 from analysis.build.runner import RunRecord
 from analysis.build.runplan import CONTRACT_FILES, Run, run_parameters
 from analysis.codegraph import digest_files
+from analysis.dataset_io import MAPPING_FILE
+from analysis.schema import UNANALYSED_COLUMNS
 
 #: Bump to invalidate every cache entry (a change of this runner's contract with notebooks).
 RUNNER_VERSION = "2"
@@ -72,6 +75,34 @@ def run_keys(runs: list[Run], dataset: DatasetInfo, root: Path | None = None,
     if missing:
         code_hashes.update(run_code_hashes(missing, root))
     return {run.id: compute_run_key(run, dataset, *code_hashes[run.id]) for run in runs}
+
+
+def run_inputs(run: Run, dataset: DatasetInfo, runplan: Path, root: Path | None = None) -> list[Input]:
+    """Every file the key of ``run`` (:func:`compute_run_key`) is computed from, as inputs the
+    next build can digest before it has loaded the analysis (:mod:`analysis.build.early`): the
+    notebook, the run plan (its parameters), the lock, the ``analysis`` modules it reaches, the
+    build package (the key's formula, :data:`RUNNER_VERSION`) and the import graph's reader, its
+    declared sources, and of the dataset folder its list of files, the contract tables the run
+    declares and every other file. A plain CSV table is an input as the run sees it without
+    validation (without its unanalysed columns); with a ``mapping.yml`` every file of the folder
+    is one, byte for byte. Unchanged inputs mean an unchanged key; a changed one, a key that
+    may have changed."""
+    root = paths.ROOT if root is None else Path(root)
+    inputs = [Input("file", str(run.notebook)), Input("file", str(runplan)),
+              Input("file", str(root / "requirements.lock")), Input("tree", str(root / "analysis" / "build")),
+              Input("file", str(root / "analysis" / "codegraph.py"))]
+    inputs += [Input("file", str(path)) for path in analysis_closure(run.notebook, root)]
+    inputs += [Input("tree" if (root / s).is_dir() else "file", str(root / s)) for s in run.sources]
+    folder = Path(dataset.directory).resolve()
+    files = sorted(p for p in folder.iterdir() if p.is_file()) if folder.is_dir() else []
+    plain = not (folder / MAPPING_FILE).exists()
+    inputs.append(Input("listing", str(folder)))
+    for path in files:
+        if plain and path.name in CONTRACT_FILES and path.name not in run.inputs:
+            continue
+        hidden = tuple(UNANALYSED_COLUMNS.get(path.name, ())) if plain else ()
+        inputs.append(Input("view", str(path), hidden) if hidden else Input("file", str(path)))
+    return inputs
 
 
 def last_seconds(run_id: str, runs_dir: Path = RUNS) -> float | None:

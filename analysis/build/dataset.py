@@ -1,7 +1,6 @@
 """The build's dataset: where it is, whether it is synthetic, what identifies its content."""
 from __future__ import annotations
 
-import csv
 import dataclasses
 import hashlib
 import json
@@ -16,9 +15,8 @@ from analysis import paths
 from analysis.build.errors import BuildError
 from analysis.build.hashing import hash_file
 from analysis.contract import FILES, DataContractError, load_dataset
-from analysis.crosswalk import MAPPING_FILE, describe_dataset_files
+from analysis.crosswalk import describe_dataset_files
 from analysis.notebook import run_view
-from analysis.schema import UNANALYSED_COLUMNS
 
 
 @dataclass(frozen=True)
@@ -154,43 +152,6 @@ def digest_run_views(dataset) -> dict[str, str]:
             digest.update(pd.util.hash_pandas_object(values, index=False).to_numpy().tobytes())
         digests[file] = digest.hexdigest()
     return digests
-
-
-def preview_run_views(info: DatasetInfo) -> dict[str, str]:
-    """Before validation, a digest per contract table that changes whenever the table runs see
-    may have changed (:func:`digest_run_views`), computed from the raw files: for a plain
-    contract CSV file with unanalysed columns, the SHA-256 of its cells without those columns
-    (parsed by :mod:`csv`); for any other table (no such column, another format, a
-    ``mapping.yml``, a file :mod:`csv` cannot read) the file's hash. What the build starts
-    early is decided on it (:func:`analysis.build.start_workers_early`); what runs is not.
-
-    Examples
-    --------
-    >>> info = describe_dataset(paths.TEST_DATASET)
-    >>> views = preview_run_views(info)
-    >>> views["visits.csv"] == info.files["visits.csv"], views["medications.csv"] == info.files["medications.csv"]
-    (True, False)
-    """
-    views = {}
-    plain = not (info.directory / MAPPING_FILE).exists()
-    for file in FILES:
-        hidden = set(UNANALYSED_COLUMNS.get(file, ()))
-        views[file] = info.files.get(file, "")
-        if not (hidden and plain and (info.directory / file).is_file()):
-            continue
-        try:
-            with open(info.directory / file, encoding="utf-8-sig", newline="") as handle:
-                rows = csv.reader(handle)
-                header = next(rows, [])
-                keep = [i for i, name in enumerate(header) if name not in hidden]
-                digest = hashlib.sha256()
-                for row in [header, *rows]:
-                    digest.update("\x1f".join(row[i] if i < len(row) else "\x00" for i in keep).encode() + b"\x1e")
-                    digest.update(str(len(row)).encode())
-        except (OSError, UnicodeDecodeError, csv.Error):
-            continue
-        views[file] = digest.hexdigest()
-    return views
 
 
 def inspect_dataset(data_dir: str | os.PathLike | None = None) -> DatasetInfo:

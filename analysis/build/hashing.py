@@ -68,8 +68,8 @@ def analysis_closure(notebook: Path, root: Path | None = None) -> list[Path]:
 
     This is what a run's cache key covers of the code, so editing a module no notebook
     reaches (``analysis.bench``, ``analysis.codecheck``, ``analysis.synthetic``) re-executes
-    nothing. The closure is static: a module loaded by ``importlib`` with a computed name
-    would be missed (the package has none).
+    nothing. The closure is static (see :mod:`analysis.codegraph` for the one module that
+    loads others by name, and how the graph still sees them).
 
     Examples
     --------

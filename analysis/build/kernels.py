@@ -14,7 +14,7 @@ new kernel, as papermill does by default (to rule the reuse out when hunting a p
 
 A kernel can be *warmed* before its first run (:meth:`WorkerKernel.warm`): started, made to
 import what the notebooks import, and only then snapshotted. The book build does this while it
-validates the dataset (:class:`analysis.build.runner.Workers`), so that a run's first cell does
+validates the dataset (:class:`Workers`), so that a run's first cell does
 not wait for the imports. A warmed kernel is in the state a reused kernel is in before its
 second run: what the tests above show to make no difference to any output.
 
@@ -26,7 +26,10 @@ from __future__ import annotations
 import ast
 import functools
 import os
+import queue
 import signal
+import threading
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import nbformat
@@ -196,3 +199,79 @@ def preload_code(notebooks) -> str:
         return ""
     return "def __book_preload():\n" + "".join(f"    {line}\n" for line in sorted(statements)) + \
         "__book_preload()\ndel __book_preload"
+
+
+def default_workers() -> int:
+    """Kernels run in parallel: ``$BOOK_WORKERS``, else the CPU count (at most 4)."""
+    return int(os.environ.get("BOOK_WORKERS") or min(os.cpu_count() or 1, 4))
+
+
+class Workers:
+    """The runner's workers: ``count`` threads, each with one kernel it reuses for its jobs
+    (:class:`WorkerKernel`; ``reuse=None`` follows ``$BOOK_KERNELS``).
+
+    The threads start at once; with ``preload`` (:func:`preload_code`) each warms its kernel
+    while the jobs are not yet known (the book build starts them before it has even loaded the
+    analysis: :mod:`analysis.build.early`). :meth:`run` executes jobs (callables taking the
+    worker's kernel; the runner's are notebook runs) in the order given, the first failure
+    stopping the workers from starting more; :meth:`close` ends the workers without a job (no
+    run was stale after all, or the build stopped). Each kernel is used by its own thread only.
+    """
+
+    def __init__(self, count: int, reuse: bool | None = None, preload: str = ""):
+        self.reuse = reuse_enabled() if reuse is None else reuse
+        self._jobs: queue.SimpleQueue = queue.SimpleQueue()
+        self._failures: list[Exception] = []  # the first stops every worker
+        self._closed = False
+        self._given = False  # whether run() has given the workers jobs
+        self._kernels: list[WorkerKernel] = []
+        self._threads = [threading.Thread(target=self._work, args=(preload,), name=f"book-worker-{i}", daemon=True)
+                         for i in range(max(1, count))]
+        for thread in self._threads:
+            thread.start()
+
+    def _work(self, preload: str) -> None:
+        kernel = WorkerKernel(self.reuse)
+        self._kernels.append(kernel)
+        try:
+            if preload and self.reuse:
+                kernel.warm(preload, cancelled=lambda: self._closed and not self._given)
+            while (job := self._jobs.get()) is not None:
+                if self._failures:
+                    continue
+                try:
+                    job(kernel)
+                except Exception as err:  # noqa: BLE001 - raised by run(), once the other workers stop
+                    self._failures.append(err)
+        finally:
+            kernel.shutdown()
+
+    def run(self, jobs: list[Callable[[WorkerKernel], object]]) -> None:
+        """Execute ``jobs``, then end the workers; raise the first failure."""
+        if self._closed:
+            raise RuntimeError("these workers have ended; start new ones")
+        self._given = bool(jobs)
+        for job in jobs:
+            self._jobs.put(job)
+        self.close()
+        if self._failures:
+            raise self._failures[0]
+
+    def close(self, wait: bool = True) -> None:
+        """End the workers (after the jobs already given) and shut their kernels down; with
+        ``wait=False`` return at once. Without jobs, warm-ups are interrupted (a kernel still
+        starting skips its imports); :meth:`join` waits until every kernel is shut down."""
+        if not self._closed:
+            self._closed = True
+            for _thread in self._threads:
+                self._jobs.put(None)
+            if not self._given:  # no job comes: cut the warm-ups short
+                for kernel in list(self._kernels):
+                    kernel.interrupt()
+        if wait:
+            self.join()
+
+    def join(self) -> None:
+        """Wait until every worker has ended and shut its kernel down."""
+        for thread in self._threads:
+            thread.join()

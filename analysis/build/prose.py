@@ -5,7 +5,7 @@ import html
 from pathlib import Path
 
 from analysis.build.dataset import DatasetInfo
-from analysis.build.publish import REGISTRY_FILE, read_registry
+from analysis.build.publishing import REGISTRY_FILE, read_registry
 from analysis.printing import format_value
 
 

@@ -1,11 +1,10 @@
 """Notebook execution with papermill, each run into its own cache entry."""
 from __future__ import annotations
 
+import functools
 import json
-import queue
 import re
 import shutil
-import threading
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -16,7 +15,7 @@ import nbformat
 from analysis import paths
 from analysis.build.dataset import DatasetInfo
 from analysis.build.errors import Log, NotebookRunError
-from analysis.build.kernels import WorkerKernel, reuse_enabled
+from analysis.build.kernels import WorkerKernel, Workers
 from analysis.build.runplan import GENERATED, Run, run_parameters
 from analysis.export import companion_files
 from analysis.notebook import FRAGMENT, RUN_FILE
@@ -169,90 +168,21 @@ def execute_run(record: RunRecord, dataset: DatasetInfo, kernel: WorkerKernel | 
     return record
 
 
-class Workers:
-    """The runner's workers: ``count`` threads, each with one kernel it reuses for its runs
-    (:mod:`analysis.build.kernels`; ``reuse=None`` follows ``$BOOK_KERNELS``).
-
-    The threads start at once; with ``preload`` (:func:`analysis.build.kernels.preload_code`)
-    each warms its kernel while the runs are not yet known (the book build starts them before
-    it validates the dataset). :meth:`run` executes records in the order given, the first
-    failure stopping the workers from starting more; :meth:`close` ends the workers without a
-    run (no run was stale after all, or the build stopped). Each kernel is used by its own
-    thread only.
-    """
-
-    def __init__(self, count: int, reuse: bool | None = None, preload: str = ""):
-        self.reuse = reuse_enabled() if reuse is None else reuse
-        self._jobs: queue.SimpleQueue = queue.SimpleQueue()
-        self._failures: list[Exception] = []  # the first stops every worker
-        self._closed = False
-        self._given = False  # whether run() has given the workers records
-        self._kernels: list[WorkerKernel] = []
-        self._threads = [threading.Thread(target=self._work, args=(preload,), name=f"book-worker-{i}", daemon=True)
-                         for i in range(max(1, count))]
-        for thread in self._threads:
-            thread.start()
-
-    def _work(self, preload: str) -> None:
-        kernel = WorkerKernel(self.reuse)
-        self._kernels.append(kernel)
-        try:
-            if preload and self.reuse:
-                kernel.warm(preload, cancelled=lambda: self._closed and not self._given)
-            while (job := self._jobs.get()) is not None:
-                record, dataset, log = job
-                if self._failures:
-                    continue
-                try:
-                    execute_run(record, dataset, kernel)
-                except Exception as err:  # noqa: BLE001 - raised by run(), once the other workers stop
-                    self._failures.append(err)
-                    continue
-                log(f"[reproduce] executed {record.run.id} in {record.meta['seconds']:.1f} s")
-        finally:
-            kernel.shutdown()
-
-    def run(self, records: list[RunRecord], dataset: DatasetInfo, log: Log = print) -> None:
-        """Execute ``records``, then end the workers; raise the first failure."""
-        if self._closed:
-            raise RuntimeError("these workers have ended; start new ones")
-        self._given = bool(records)
-        for record in records:
-            self._jobs.put((record, dataset, log))
-        self.close()
-        if self._failures:
-            raise self._failures[0]
-
-    def close(self, wait: bool = True) -> None:
-        """End the workers (after the runs already given) and shut their kernels down; with
-        ``wait=False`` return at once. Without runs, warm-ups are interrupted (a kernel still
-        starting skips its imports); :meth:`join` waits until every kernel is shut down."""
-        if not self._closed:
-            self._closed = True
-            for _thread in self._threads:
-                self._jobs.put(None)
-            if not self._given:  # no run comes: cut the warm-ups short
-                for kernel in list(self._kernels):
-                    kernel.interrupt()
-        if wait:
-            self.join()
-
-    def join(self) -> None:
-        """Wait until every worker has ended and shut its kernel down."""
-        for thread in self._threads:
-            thread.join()
-
-
 def execute_runs(records: list[RunRecord], dataset: DatasetInfo, workers: int, log: Log = print,
                  reuse_kernels: bool | None = None, started: Workers | None = None) -> None:
-    """Execute ``records`` on ``workers`` :class:`Workers` (or on the ``started`` ones), each with
-    one kernel that it reuses for its runs (``reuse_kernels=None`` follows ``$BOOK_KERNELS``).
-    Runs start in the order given. The first failure stops the workers from starting more runs
-    and is raised once the running ones have finished. With no record, ``started`` workers are
-    ended without waiting for them (the caller joins them)."""
+    """Execute ``records`` on ``workers`` :class:`~analysis.build.kernels.Workers` (or on the
+    ``started`` ones), each with one kernel that it reuses for its runs (``reuse_kernels=None``
+    follows ``$BOOK_KERNELS``). Runs start in the order given. The first failure stops the
+    workers from starting more runs and is raised once the running ones have finished. With no
+    record, ``started`` workers are ended without waiting for them (the caller joins them)."""
     if not records:
         if started is not None:
             started.close(wait=False)  # joined at exit (start_workers_early)
         return
     pool = started or Workers(min(workers, len(records)), reuse_kernels)
-    pool.run(records, dataset, log)
+    pool.run([functools.partial(_execute_and_report, record, dataset, log) for record in records])
+
+
+def _execute_and_report(record: RunRecord, dataset: DatasetInfo, log: Log, kernel: WorkerKernel) -> None:
+    execute_run(record, dataset, kernel)
+    log(f"[reproduce] executed {record.run.id} in {record.meta['seconds']:.1f} s")

@@ -227,8 +227,14 @@ class LongTablesInLatex(SphinxPostTransform):
 
 def on_config_inited(app: Sphinx, config) -> None:
     """Validate the dataset and set the dataset notice shown on every page. The runner's
-    workers start their kernels meanwhile if a run may be stale (:func:`build.start_workers_early`)."""
-    app.reproduce_early = build.start_workers_early(Path(app.srcdir) / config.reproduce_runplan)
+    workers warm their kernels meanwhile if a run may be stale: started by the first extension,
+    ``earlystart``, for the default run plan, else now (:func:`build.start_workers_early`)."""
+    runplan = Path(app.srcdir) / config.reproduce_runplan
+    early = getattr(app, "reproduce_early", None)
+    if early is None or getattr(app, "reproduce_early_runplan", None) != runplan.resolve():
+        if early is not None and early.workers is not None:
+            early.workers.close(wait=False)  # warmed for another run plan
+        app.reproduce_early = build.start_workers_early(runplan)
     try:
         dataset = build.inspect_dataset()
     except build.BuildError as err:

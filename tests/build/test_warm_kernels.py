@@ -14,7 +14,6 @@ shared its kernel before it.
 """
 from __future__ import annotations
 
-import json
 import shutil
 import time
 import uuid
@@ -199,25 +198,44 @@ def test_executed_notebook_bytes_do_not_depend_on_the_execution(workdir, minimal
 
 # ----------------------------------------------------------------------------- early start
 def test_workers_start_early_only_when_a_run_may_be_stale(tmp_path):
-    """Test 6: before validation, the build starts workers when a run's file-level key differs
-    from the last successful build's, and none when every key is the same (nothing changed)."""
-    keys_file = tmp_path / "file-keys.json"
-    first = build.start_workers_early(data_dir=paths.TEST_DATASET, workers=1, file_keys_path=keys_file)
+    """Test 6: before the analysis is imported, the build starts workers for the runs one of whose
+    recorded inputs changed since the last successful build (all of them without a record, or
+    for another dataset folder), and none when nothing a key reads changed or only an
+    unanalysed cell did (a drug name)."""
+    data = tmp_path / "data"
+    shutil.copytree(paths.TEST_DATASET, data)
+    record = tmp_path / "inputs.json"
+    plan = build.load_run_plan()
+
+    def start(workers=2):
+        return build.start_workers_early(build.RUNPLAN, data_dir=data, workers=workers, inputs_path=record)
+
+    def edit(old, new):
+        text = (data / "medications.csv").read_text()
+        assert old in text
+        (data / "medications.csv").write_text(text.replace(old, new, 1))
+
+    first = start(workers=1)
     try:
-        assert first.workers is not None and set(first.file_keys) == {r.id for r in build.load_run_plan()}
+        assert first.workers is not None and len(first.workers._threads) == 1 and first.maybe_stale == []
     finally:
         first.workers.close()
-    keys_file.write_text(json.dumps(first.file_keys))
-    again = build.start_workers_early(data_dir=paths.TEST_DATASET, workers=1, file_keys_path=keys_file)
-    assert again.workers is None and again.file_keys == first.file_keys
-    changed = dict(first.file_keys, audit="an older key")
-    keys_file.write_text(json.dumps(changed))
-    one = build.start_workers_early(data_dir=paths.TEST_DATASET, workers=2, file_keys_path=keys_file)
+    info = build.describe_dataset(data)
+    build.record_inputs({run.id: (run.notebook, build.run_inputs(run, info, build.RUNPLAN)) for run in plan}, data,
+                        record)
+    again = start()
+    assert again.workers is None
+    edit("Methotrexate", "Methotrexate sodium")
+    assert start().workers is None
+    edit("2012-04-01", "2012-04-02")
+    one = start()
     try:
-        assert one.workers is not None and len(one.workers._threads) == 1  # one run may be stale
+        assert one.maybe_stale == sorted(r.id for r in plan if "medications.csv" in r.inputs) != []
+        assert len(one.workers._threads) == 2
     finally:
         one.workers.close()
     assert not any(t.is_alive() for t in one.workers._threads)
+    assert build.stale_runs(tmp_path, record) is None  # recorded for another folder
 
 
 def test_a_warm_up_that_fails_leaves_the_run_to_report_it(workdir, minimal):

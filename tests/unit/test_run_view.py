@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import shutil
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -16,7 +17,8 @@ from pandas.testing import assert_frame_equal
 
 from analysis import notebook, paths
 from analysis.build import describe_dataset, digest_run_views
-from analysis.build.dataset import preview_run_views
+from analysis.build.cache import run_inputs
+from analysis.build.runplan import Run
 from analysis.contract import FILES, load_dataset
 from analysis.schema import COLUMNS, UNANALYSED_COLUMNS
 from analysis.tables import compute_results
@@ -85,14 +87,16 @@ def test_the_data_contract_names_the_unanalysed_columns():
 
 
 def test_the_preview_before_validation_ignores_only_unanalysed_cells(tmp_path):
-    """Test 6: the raw-file digests that decide whether the build warms kernels early ignore an
-    edited drug name (CMDECOD) and change with an edited start date or any byte of a table
-    without unanalysed columns."""
+    """Test 6: the raw-file digests that decide whether the build warms kernels early (the inputs
+    a run's key read, :func:`analysis.build.run_inputs`) ignore an edited drug name (CMDECOD) and
+    change with an edited start date or any byte of a table without unanalysed columns."""
     data = tmp_path / "d"
     shutil.copytree(paths.TEST_DATASET, data)
+    every_table = Run("all", paths.BOOK / "notebooks" / "reproduction.ipynb", tuple(FILES))
 
     def views():
-        return preview_run_views(describe_dataset(data))
+        inputs = run_inputs(every_table, describe_dataset(data), paths.BOOK / "runplan.yml")
+        return {Path(i.path).name: i.digest() for i in inputs if Path(i.path).parent == data.resolve()}
 
     def edit(file, old, new):
         path = data / file
