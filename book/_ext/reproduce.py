@@ -5,7 +5,8 @@ Registered in ``_config.yml`` (``sphinx.local_extensions``). The work is done by
 
 * ``config-inited``: validate and describe the dataset (an invalid dataset stops the build
   here, before any notebook runs); put the dataset notice in the theme's announcement
-  banner, so every page shows it.
+  banner, so every page shows it. The notebook kernels are already warming by then if a run
+  may be stale: the first extension, ``earlystart``, started them (:mod:`analysis.build.early`).
 * ``builder-inited``: execute the stale runs of ``book/runplan.yml`` and publish the
   executed notebooks and the merged results registry (:func:`analysis.build.prepare_book`).
 * roles, resolved while the pages are read:
