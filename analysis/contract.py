@@ -287,6 +287,11 @@ class _Table:
     def has(self, *columns: str) -> bool:
         return all(c in self.typed.columns for c in columns)
 
+    @property
+    def place(self) -> str:
+        """Where the table is, as reports name it: ``subjects.csv``, ``trial.sav``, ``trial.xlsx, sheet subjects``."""
+        return f"{self.source or self.file}" + (f", sheet {self.sheet}" if self.sheet is not None else "")
+
     def violation(self, column: str | None, rows: tuple[int, ...], rule: str,
                   values: tuple[str, ...] = ()) -> Violation:
         """A :class:`Violation` placed in this table's own file (sheet, their column name)."""
@@ -526,7 +531,7 @@ def _cross_file_rules(tables: dict[str, _Table]) -> list[Violation]:
             continue
         ids = table.typed["USUBJID"]
         found += _flagged(table, ids.notna() & (subject_row(table) < 0), "USUBJID",
-                          "must exist in subjects.csv (referential integrity)",
+                          f"must exist in {subjects.place} (referential integrity)",
                           lambda p, t=table: _render(t, "USUBJID", p, True))
 
     visits = tables.get("visits.csv")
@@ -535,7 +540,7 @@ def _cross_file_rules(tables: dict[str, _Table]) -> list[Violation]:
         with_baseline = visits.typed.loc[baseline.fillna(False), "USUBJID"]
         found += _flagged(subjects, ~subjects.typed["USUBJID"].isin(with_baseline)
                           & subjects.typed["USUBJID"].notna(), "USUBJID",
-                          "must have a baseline visit (AVISITN 0) in visits.csv",
+                          f"must have a baseline visit (AVISITN 0) in {visits.place}",
                           lambda p: _render(subjects, "USUBJID", p, True))
     has_dates = subjects.has("TRTSDT", "EOSDT")
     if visits is not None and has_dates and visits.has("USUBJID", "AVISITN", "ADT"):

@@ -188,8 +188,15 @@ def _referential_integrity(d):
     frame = pd.read_parquet(d / "adverse_events.parquet")
     frame.loc[0, "USUBJID"] = "RA-999"
     frame.to_parquet(d / "adverse_events.parquet", index=False)
-    return [("adverse_events.parquet: column USUBJID, row 1: must exist in subjects.csv (referential integrity) "
+    return [("adverse_events.parquet: column USUBJID, row 1: must exist in subjects.parquet (referential integrity) "
             "(got 'RA-999')")]
+
+
+def _excel_unknown_subject(d):
+    # A cross-table rule names the table it checks against where that table is: here a sheet.
+    edit_cell(d / "trial.xlsx", "adverse_events", "A2", "RA-999")
+    return [("trial.xlsx, sheet adverse_events: column patid (contract USUBJID), row 2: must exist in "
+             "trial.xlsx, sheet subjects (referential integrity) (got 'RA-999')")]
 
 
 def _labels_that_are_not_contract_values(d):
@@ -224,6 +231,7 @@ CASES = [
     Case("empty_required", "stata", _empty_required),
     Case("invalid_yaml", "spss", _invalid_yaml),
     Case("referential_integrity", "parquet", _referential_integrity),
+    Case("excel_unknown_subject", "excel_workbook", _excel_unknown_subject),
     Case("labels_that_are_not_contract_values", "spss", _labels_that_are_not_contract_values),
     Case("corrupt_file", "spss", _corrupt_file),
 ]
