@@ -301,9 +301,32 @@ def _model_matrix(data: pd.DataFrame, column: str) -> tuple[CellDesign, object]:
 
 def _has_two_patients(data: pd.DataFrame, arm: str) -> bool:
     """Whether ``arm`` has at least two distinct patients (``USUBJID``) in ``data``: some id
-    differs from the first, found without hashing every id as a distinct count would."""
-    ids = data.loc[data["ARM"] == arm, "USUBJID"].dropna().to_numpy()
-    return len(ids) > 0 and bool((ids != ids[0]).any())
+    differs from the first, found without hashing every id as a distinct count would.
+
+    The arm's rows are searched in growing prefixes (64 rows, then 64 times more each step),
+    so a table of many patients is answered from its first rows instead of a comparison of
+    every id; an arm of one patient is still compared in full.
+
+    Examples
+    --------
+    >>> f = pd.DataFrame({"USUBJID": ["a", "a", None, "b"], "ARM": ["MSC", "MSC", "MSC+IFNG", "MSC+IFNG"]})
+    >>> _has_two_patients(f, "MSC"), _has_two_patients(f, "MSC+IFNG")
+    (False, False)
+    >>> _has_two_patients(f.assign(ARM="MSC"), "MSC")
+    True
+    """
+    rows = np.flatnonzero(data["ARM"].to_numpy() == arm)
+    ids = data["USUBJID"].to_numpy()
+    first, start, stop = None, 0, 64
+    while start < len(rows):
+        chunk = ids[rows[start:stop]]
+        chunk = chunk[pd.notna(chunk)]
+        if first is None and len(chunk):
+            first = chunk[0]
+        if first is not None and bool((chunk != first).any()):
+            return True
+        start, stop = stop, stop * 64
+    return False
 
 
 def fit_change_model(frame: pd.DataFrame, outcome: str, min_per_arm: int = MIN_PER_ARM) -> ChangeModel:
