@@ -120,16 +120,21 @@ def _durations_from_visits(post: pd.DataFrame, endpoint: str) -> pd.DataFrame:
     the visits where the response is not evaluable keeps the sorted order (the sort is stable),
     so one sorted table serves every endpoint."""
     column = DURABILITY_ENDPOINTS[endpoint]
-    post = post[post[column].notna()]
-    flag = post[column].astype(bool)
-    responded = flag.groupby(post["PATIENT"]).cummax()
-    start = post.loc[flag].groupby("PATIENT")["ADT"].first().rename("STARTDT")
-    lost = post.loc[responded & ~flag].groupby("PATIENT")["ADT"].first().rename("LOSSDT")
-    last = post.loc[responded].groupby("PATIENT")["ADT"].last().rename("LASTDT")
-    patients = post.drop_duplicates("PATIENT").set_index("PATIENT")[["USUBJID", "ARM"]]
+    # Only the columns the dates come from, not copies of the whole table per endpoint.
+    evaluable = post[column].notna()
+    patient, adt = post.loc[evaluable, "PATIENT"], post.loc[evaluable, "ADT"]
+    flag = post.loc[evaluable, column].astype(bool)
+    responded = flag.groupby(patient).cummax()
+    lost_rows = responded & ~flag
+    start = adt[flag].groupby(patient[flag]).first().rename("STARTDT")
+    lost = adt[lost_rows].groupby(patient[lost_rows]).first().rename("LOSSDT")
+    last = adt[responded].groupby(patient[responded]).last().rename("LASTDT")
     out = pd.concat([start, lost, last], axis=1).loc[start.index]
-    out["ARM"] = patients["ARM"].reindex(out.index)
-    out.index = patients["USUBJID"].reindex(out.index).to_numpy()
+    # Patient k's id and arm from its first row in ``post`` (numbered 1, 2, ... in row order).
+    first_row = np.flatnonzero(np.diff(post["PATIENT"].to_numpy(), prepend=0))[
+        np.asarray(out.index, dtype=np.int64) - 1]
+    out["ARM"] = post["ARM"].array.take(first_row)
+    out.index = post["USUBJID"].to_numpy()[first_row]
     out["CNSR"] = out["LOSSDT"].isna().astype(int)
     out["ADT"] = out["LOSSDT"].fillna(out["LASTDT"])
     out["AVAL"] = (out["ADT"] - out["STARTDT"]).dt.days / DAYS_PER_MONTH
