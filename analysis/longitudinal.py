@@ -292,10 +292,15 @@ def _model_matrix(data: pd.DataFrame, column: str) -> tuple[CellDesign, object]:
     from patsy import dmatrix
 
     keys = data[["ARM", "AVISITN"]]
-    cells = keys.drop_duplicates().reset_index(drop=True)
-    design = dmatrix(FORMULA.format(y=column).split("~", 1)[1], cells, return_type="dataframe")
-    # Each row's cell, numbered in order of first appearance: the order of ``cells``.
+    # Each row's cell, numbered in order of first appearance.
     rows = keys.groupby(["ARM", "AVISITN"], sort=False).ngroup().to_numpy()
+    if len(rows) and (rows >= 0).all():
+        # The cells are the first row of each number (what drop_duplicates keeps), found from
+        # the numbers instead of hashing the keys a second time.
+        cells = keys.iloc[np.unique(rows, return_index=True)[1]].reset_index(drop=True)
+    else:  # a missing key (no cell number): the cells as drop_duplicates gives them
+        cells = keys.drop_duplicates().reset_index(drop=True)
+    design = dmatrix(FORMULA.format(y=column).split("~", 1)[1], cells, return_type="dataframe")
     return CellDesign(design, rows), design.design_info
 
 
