@@ -43,7 +43,14 @@ from scipy import stats
 
 from analysis.clusters import visit_label
 from analysis.derived import derive_visit_endpoints
-from analysis.populations import ARMS, filter_population, in_patient_order, merge_subject_arm, sort_by_patient
+from analysis.populations import (
+    ARMS,
+    filter_population,
+    in_patient_order,
+    merge_subject_arm,
+    select_rows,
+    sort_by_patient,
+)
 from analysis.results import make_result
 
 #: Outcome id -> (change column of the derived visits table, readable label).
@@ -81,7 +88,9 @@ def derive_longitudinal(dataset, population: str = "randomised") -> pd.DataFrame
     columns = [column for column, _label in OUTCOMES.values()]
     out = merge_subject_arm(derived.loc[derived["AVISITN"] > 0, ["USUBJID", "AVISITN", *columns]], subjects)
     out["AVISITN"] = out["AVISITN"].astype(int)
-    return sort_by_patient(out[["USUBJID", "ARM", "AVISITN", *columns]], "AVISITN").reset_index(drop=True)
+    out = sort_by_patient(out[["USUBJID", "ARM", "AVISITN", *columns]], "AVISITN")
+    # Rows already numbered 0, 1, ... unless the sort moved them: no second copy then.
+    return out if out.index.equals(pd.RangeIndex(len(out))) else out.reset_index(drop=True)
 
 
 def filter_model_visits(frame: pd.DataFrame, column: str, min_per_arm: int = MIN_PER_ARM) -> pd.DataFrame:
@@ -96,7 +105,7 @@ def filter_model_visits(frame: pd.DataFrame, column: str, min_per_arm: int = MIN
     >>> filter_model_visits(f, "Y", min_per_arm=2).AVISITN.tolist()
     []
     """
-    observed = frame[frame[column].notna()]
+    observed = select_rows(frame, frame[column].notna())
     groups = observed.groupby(["AVISITN", "ARM"])
     # Patients per visit and arm. Rows in strict (USUBJID, AVISITN) order (derive_longitudinal's
     # table) hold a patient at most once per visit: counting rows counts patients, without
@@ -108,8 +117,8 @@ def filter_model_visits(frame: pd.DataFrame, column: str, min_per_arm: int = MIN
     per_arm = per_arm.reindex(columns=list(ARMS)).fillna(0)
     keep = per_arm.index[(per_arm >= min_per_arm).all(axis=1)]
     if len(keep) == len(per_arm) and observed["AVISITN"].notna().all():  # all kept: no second copy
-        return observed.reset_index(drop=True)
-    return observed[observed["AVISITN"].isin(keep)].reset_index(drop=True)
+        return observed
+    return select_rows(observed, observed["AVISITN"].isin(keep))
 
 
 @dataclass

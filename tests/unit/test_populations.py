@@ -14,6 +14,7 @@ from analysis.populations import (
     compute_duration_years,
     filter_population,
     merge_subject_arm,
+    select_rows,
     sort_by_patient,
 )
 
@@ -155,3 +156,15 @@ def test_sort_by_patient_equals_a_stable_sort(order):
     result = sort_by_patient(frame, "ADT")
     pd.testing.assert_frame_equal(result, expected)
     assert (result is frame) == (order == "stored")
+
+
+@pytest.mark.parametrize("mask", [[True, False, True, True], [False] * 4, [True] * 4])
+def test_select_rows_equals_boolean_selection_then_reset_index(mask):
+    """Test: select_rows(frame, mask) is frame[mask].reset_index(drop=True) (values, dtypes,
+    index 0..n-1), on a frame of mixed dtypes whose index is not 0..n-1."""
+    frame = pd.DataFrame({"USUBJID": ["a", "b", "c", "d"], "AVISITN": pd.array([0, 12, None, 24], dtype="Int64"),
+                          "Y": [1.5, np.nan, 2.0, 3.0], "ADT": pd.to_datetime(["2020-01-01", None, "2020-02-01", "2020-03-01"])},
+                         index=[10, 3, 7, 1])
+    got = select_rows(frame, pd.Series(mask, index=frame.index))
+    pd.testing.assert_frame_equal(got, frame[pd.Series(mask, index=frame.index)].reset_index(drop=True))
+    assert isinstance(got.index, pd.RangeIndex)
