@@ -34,7 +34,7 @@ import numpy as np
 import pandas as pd
 
 from analysis import efficacy
-from analysis.derived import derive_visit_endpoints
+from analysis.derived import derive_visit_endpoints, derive_visit_subject_rows
 from analysis.endpoints import DAS28_CATEGORIES
 from analysis.populations import ARMS, filter_population, merge_subject_arm
 from analysis.results import make_result
@@ -73,7 +73,10 @@ def derive_activity_visits(dataset, population: str = "completers") -> pd.DataFr
     subjects = filter_population(dataset.subjects, population)[["USUBJID", "ARM"]]
     derived = derive_visit_endpoints(dataset)
     # Rows without a category are dropped before the arm is looked up, not after.
-    out = merge_subject_arm(derived.loc[derived["DAS28CAT"].notna(), ["USUBJID", "AVISITN", "DAS28CAT"]], subjects)
+    rated = derived["DAS28CAT"].notna().to_numpy()
+    rows = derive_visit_subject_rows(dataset)
+    out = merge_subject_arm(derived.loc[rated, ["USUBJID", "AVISITN", "DAS28CAT"]], subjects,
+                            None if rows is None else rows[rated])
     out["AVISITN"] = out["AVISITN"].astype(int)
     # Decided once per distinct visit, not once per row.
     report = [visit for visit in out["AVISITN"].unique() if is_report_visit(visit)]

@@ -29,7 +29,7 @@ import numpy as np
 import pandas as pd
 
 from analysis import efficacy
-from analysis.derived import derive_visit_endpoints
+from analysis.derived import derive_visit_endpoints, derive_visit_subject_rows
 from analysis.populations import ARM_LABELS, ARMS, DAYS_PER_YEAR, filter_population, merge_subject_arm, sort_by_patient
 from analysis.results import make_result
 
@@ -99,11 +99,14 @@ def derive_response_durations(visits: pd.DataFrame, subjects: pd.DataFrame, endp
     return _durations_from_visits(_post_baseline_visits(visits, subjects, [column]), endpoint)
 
 
-def _post_baseline_visits(visits: pd.DataFrame, subjects: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
+def _post_baseline_visits(visits: pd.DataFrame, subjects: pd.DataFrame, columns: list[str],
+                          subject_rows: np.ndarray | None = None) -> pd.DataFrame:
     """Post-baseline visits of the patients of ``subjects`` (with their ``ARM``), sorted by
-    patient and date (stable): what every endpoint's durations start from."""
-    post = visits.loc[visits["AVISITN"] > 0, ["USUBJID", "AVISITN", "ADT", *columns]]
-    post = merge_subject_arm(post, subjects)
+    patient and date (stable): what every endpoint's durations start from. ``subject_rows``:
+    each visit's patient row, as :func:`analysis.populations.merge_subject_arm` takes it."""
+    later = (visits["AVISITN"] > 0).to_numpy(dtype=bool, na_value=False)
+    post = visits.loc[later, ["USUBJID", "AVISITN", "ADT", *columns]]
+    post = merge_subject_arm(post, subjects, None if subject_rows is None else subject_rows[later])
     post = sort_by_patient(post, "ADT")
     # Patients numbered in that order (a new number where USUBJID changes): grouping by the
     # number gives USUBJID's groups in the same order without hashing the ids again for every
@@ -183,7 +186,8 @@ def derive_durability(dataset, population: str = "completers") -> pd.DataFrame:
     (one row per responder and endpoint), for the patients of ``population``."""
     subjects = filter_population(dataset.subjects, population)
     derived = derive_visit_endpoints(dataset)
-    post = _post_baseline_visits(derived, subjects, list(DURABILITY_ENDPOINTS.values()))
+    post = _post_baseline_visits(derived, subjects, list(DURABILITY_ENDPOINTS.values()),
+                                 derive_visit_subject_rows(dataset))
     frames = [_durations_from_visits(post, endpoint) for endpoint in DURABILITY_ENDPOINTS]
     return pd.concat(frames, ignore_index=True)
 

@@ -42,7 +42,7 @@ import pandas as pd
 from scipy import stats
 
 from analysis.clusters import visit_label
-from analysis.derived import derive_visit_endpoints
+from analysis.derived import derive_visit_endpoints, derive_visit_subject_rows
 from analysis.populations import (
     ARMS,
     filter_population,
@@ -86,7 +86,10 @@ def derive_longitudinal(dataset, population: str = "randomised") -> pd.DataFrame
     subjects = filter_population(dataset.subjects, population)[["USUBJID", "ARM"]]
     derived = derive_visit_endpoints(dataset)
     columns = [column for column, _label in OUTCOMES.values()]
-    out = merge_subject_arm(derived.loc[derived["AVISITN"] > 0, ["USUBJID", "AVISITN", *columns]], subjects)
+    post = (derived["AVISITN"] > 0).to_numpy(dtype=bool, na_value=False)
+    rows = derive_visit_subject_rows(dataset)
+    out = merge_subject_arm(derived.loc[post, ["USUBJID", "AVISITN", *columns]], subjects,
+                            None if rows is None else rows[post])
     out["AVISITN"] = out["AVISITN"].astype(int)
     out = sort_by_patient(out[["USUBJID", "ARM", "AVISITN", *columns]], "AVISITN")
     # Rows already numbered 0, 1, ... unless the sort moved them: no second copy then.

@@ -168,3 +168,37 @@ def test_select_rows_equals_boolean_selection_then_reset_index(mask):
     got = select_rows(frame, pd.Series(mask, index=frame.index))
     pd.testing.assert_frame_equal(got, frame[pd.Series(mask, index=frame.index)].reset_index(drop=True))
     assert isinstance(got.index, pd.RangeIndex)
+
+
+def test_merge_by_subject_rows_equals_merge_by_text_ids():
+    """Test: merge_subject_arm with each visit's subject row (derive_visit_subject_rows) gives
+    the rows, order and columns of the text-id look-up, for every population, including a
+    visit whose patient is not in subjects and rows taken out of order."""
+    from types import SimpleNamespace
+
+    from analysis.derived import derive_visit_subject_rows
+
+    visits = pd.DataFrame({"USUBJID": ["p3", "p1", "p9", "p2", "p1", "p4", "p3"], "AVISITN": [0, 0, 0, 0, 12, 0, 12]})
+    dataset = SimpleNamespace(subjects=subjects(), visits=visits)
+    rows = derive_visit_subject_rows(dataset)
+    assert rows.tolist() == [2, 0, -1, 1, 0, 3, 2]
+    order = np.array([6, 4, 2, 0, 1, 3, 5])
+    for population in ("safety", "completers", "randomised"):
+        chosen = filter_population(dataset.subjects, population)
+        by_text = merge_subject_arm(visits.iloc[order], chosen)
+        pd.testing.assert_frame_equal(merge_subject_arm(visits.iloc[order], chosen, rows[order]), by_text)
+        assert len(by_text) > 0
+
+
+def test_subject_rows_are_not_used_when_subjects_are_not_numbered_or_not_unique():
+    """Test: derive_visit_subject_rows gives None (the text ids are matched instead) when the
+    subjects table is not numbered 0, 1, ... or lists a patient twice."""
+    from types import SimpleNamespace
+
+    from analysis.derived import derive_visit_subject_rows
+
+    visits = pd.DataFrame({"USUBJID": ["p1", "p2"]})
+    renumbered = subjects().set_axis([5, 6, 7, 8])
+    doubled = pd.concat([subjects(), subjects().iloc[[0]]], ignore_index=True)
+    assert derive_visit_subject_rows(SimpleNamespace(subjects=renumbered, visits=visits)) is None
+    assert derive_visit_subject_rows(SimpleNamespace(subjects=doubled, visits=visits)) is None
