@@ -33,7 +33,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from analysis.derived import derive_once_per_dataset, derive_visit_endpoints
+from analysis.derived import derive_once_per_dataset, derive_visit_endpoints, derive_visit_subject_rows
 from analysis.populations import ARMS, TIMEPOINTS, filter_population
 
 #: Binary endpoints of Table 3 -> column of the derived visits table.
@@ -75,8 +75,20 @@ def derive_efficacy_timepoints(dataset, population: str = "completers") -> pd.Da
                           how="cross")
     grid["AVISITN"] = grid["AVISITN"].astype("Int64")
     # Only the visits of the time points can match: the merge then hashes a fifth of the rows.
-    at_timepoints = derived.loc[derived["AVISITN"].isin(list(TIMEPOINTS.values())), keep]
-    out = grid.merge(at_timepoints, on=["USUBJID", "AVISITN"], how="left")
+    at = derived["AVISITN"].isin(list(TIMEPOINTS.values())).to_numpy(dtype=bool, na_value=False)
+    at_timepoints = derived.loc[at, keep]
+    rows = derive_visit_subject_rows(dataset)
+    if rows is None:
+        out = grid.merge(at_timepoints, on=["USUBJID", "AVISITN"], how="left")
+    else:
+        # Joined on one integer per (patient, visit): the patient's subjects row x the visit's
+        # place among the time points, the same pairs as (USUBJID, AVISITN) (patients unique).
+        visits = pd.Index(list(TIMEPOINTS.values()))
+        grid_key = subjects.index.to_numpy().repeat(len(visits)) * len(visits) + np.tile(np.arange(len(visits)), len(subjects))
+        visit_key = rows[at] * len(visits) + visits.get_indexer(at_timepoints["AVISITN"].to_numpy(dtype=np.int64))
+        out = grid.assign(_KEY=grid_key).merge(
+            at_timepoints.drop(columns=["USUBJID", "AVISITN"]).assign(_KEY=np.where(rows[at] >= 0, visit_key, -1)),
+            on="_KEY", how="left").drop(columns="_KEY")
     if population == "randomised":
         for col in RESPONSE_ENDPOINTS.values():
             out[col] = out[col].astype("boolean").fillna(False)
