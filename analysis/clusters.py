@@ -34,7 +34,7 @@ import numpy as np
 import pandas as pd
 
 from analysis import efficacy
-from analysis.derived import derive_visit_endpoints
+from analysis.derived import derive_visit_endpoints, derive_visit_subject_rows
 from analysis.endpoints import DAS28_CATEGORIES
 from analysis.populations import ARMS, filter_population, merge_subject_arm
 from analysis.results import make_result
@@ -72,8 +72,11 @@ def derive_activity_visits(dataset, population: str = "completers") -> pd.DataFr
     ``USUBJID``, ``ARM``, ``AVISITN`` (int), ``DAS28CAT`` (ordered categorical)."""
     subjects = filter_population(dataset.subjects, population)[["USUBJID", "ARM"]]
     derived = derive_visit_endpoints(dataset)
-    out = merge_subject_arm(derived[["USUBJID", "AVISITN", "DAS28CAT"]], subjects)
-    out = out[out["DAS28CAT"].notna()].copy()
+    # Rows without a category are dropped before the arm is looked up, not after.
+    rated = derived["DAS28CAT"].notna().to_numpy()
+    rows = derive_visit_subject_rows(dataset)
+    out = merge_subject_arm(derived.loc[rated, ["USUBJID", "AVISITN", "DAS28CAT"]], subjects,
+                            None if rows is None else rows[rated])
     out["AVISITN"] = out["AVISITN"].astype(int)
     # Decided once per distinct visit, not once per row.
     report = [visit for visit in out["AVISITN"].unique() if is_report_visit(visit)]
@@ -101,15 +104,21 @@ def summarise_activity_clusters(activity: pd.DataFrame) -> pd.DataFrame:
     7       high  1  50.0
     """
     records = []
+    arms = activity["ARM"].to_numpy()
     for arm, code in ARMS.items():
-        in_arm = activity[activity["ARM"] == arm]
-        for visit in sorted(in_arm["AVISITN"].unique()):
-            cats = in_arm.loc[in_arm["AVISITN"] == visit, "DAS28CAT"].astype(str)
-            total = len(cats)
-            # One count of every category instead of one text comparison per category.
-            per_category = cats.value_counts()
-            for category in DAS28_CATEGORIES:
-                n = int(per_category.get(category, 0))
+        in_arm = activity.loc[arms == arm, ["AVISITN", "DAS28CAT"]]
+        # Rows counted per visit and category in one pass (a category's number is its position
+        # in DAS28_CATEGORIES; 0 is any other value, which counts in the visit's total only),
+        # instead of one selection and one count per visit.
+        visit_number, visits = pd.factorize(in_arm["AVISITN"], sort=True)
+        category_number = pd.Categorical(in_arm["DAS28CAT"].astype(str), categories=list(DAS28_CATEGORIES)).codes + 1
+        width = len(DAS28_CATEGORIES) + 1
+        counts = np.bincount(visit_number * width + category_number,
+                             minlength=len(visits) * width).reshape(len(visits), width)
+        for visit, per_category in zip(visits, counts):
+            total = int(per_category.sum())
+            for number, category in enumerate(DAS28_CATEGORIES, start=1):
+                n = int(per_category[number])
                 records.append({"arm": code, "AVISITN": int(visit), "category": category, "n": n,
                                 "total": total, "pct": 100.0 * n / total})
     return pd.DataFrame(records, columns=["arm", "AVISITN", "category", "n", "total", "pct"])

@@ -23,6 +23,7 @@ import functools
 import weakref
 from contextlib import contextmanager
 
+import numpy as np
 import pandas as pd
 
 from analysis.endpoints import derive_efficacy_endpoints
@@ -96,3 +97,26 @@ def derive_visit_endpoints(dataset) -> pd.DataFrame:
     """Every efficacy endpoint of every visit (:func:`analysis.endpoints.derive_efficacy_endpoints`
     of ``dataset.visits``), derived once per dataset; read-only."""
     return derive_efficacy_endpoints(dataset.visits)
+
+
+@derive_once_per_dataset
+def derive_visit_subject_rows(dataset) -> np.ndarray | None:
+    """For each row of ``dataset.visits`` (the rows of :func:`derive_visit_endpoints` too), the
+    row of its patient in ``dataset.subjects`` (-1: none), derived once per dataset: the
+    integer patient number that :func:`analysis.populations.merge_subject_arm` looks up
+    instead of hashing the text ids of every visit again for each table. ``None`` when
+    ``dataset.subjects`` is not numbered 0, 1, ... or lists a patient twice (then the ids are
+    matched as text). Read-only.
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace
+    >>> ds = SimpleNamespace(subjects=pd.DataFrame({"USUBJID": ["a", "b"]}),
+    ...                      visits=pd.DataFrame({"USUBJID": ["b", "a", "c", "b"]}))
+    >>> derive_visit_subject_rows(ds).tolist()
+    [1, 0, -1, 1]
+    """
+    patients = pd.Index(dataset.subjects["USUBJID"])
+    if not patients.is_unique or not dataset.subjects.index.equals(pd.RangeIndex(len(patients))):
+        return None
+    return patients.get_indexer(dataset.visits["USUBJID"])

@@ -29,7 +29,7 @@ import numpy as np
 import pandas as pd
 
 from analysis import efficacy
-from analysis.derived import derive_visit_endpoints
+from analysis.derived import derive_visit_endpoints, derive_visit_subject_rows
 from analysis.populations import ARM_LABELS, ARMS, DAYS_PER_YEAR, filter_population, merge_subject_arm, sort_by_patient
 from analysis.results import make_result
 
@@ -99,11 +99,14 @@ def derive_response_durations(visits: pd.DataFrame, subjects: pd.DataFrame, endp
     return _durations_from_visits(_post_baseline_visits(visits, subjects, [column]), endpoint)
 
 
-def _post_baseline_visits(visits: pd.DataFrame, subjects: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
+def _post_baseline_visits(visits: pd.DataFrame, subjects: pd.DataFrame, columns: list[str],
+                          subject_rows: np.ndarray | None = None) -> pd.DataFrame:
     """Post-baseline visits of the patients of ``subjects`` (with their ``ARM``), sorted by
-    patient and date (stable): what every endpoint's durations start from."""
-    post = visits.loc[visits["AVISITN"] > 0, ["USUBJID", "AVISITN", "ADT", *columns]]
-    post = merge_subject_arm(post, subjects)
+    patient and date (stable): what every endpoint's durations start from. ``subject_rows``:
+    each visit's patient row, as :func:`analysis.populations.merge_subject_arm` takes it."""
+    later = (visits["AVISITN"] > 0).to_numpy(dtype=bool, na_value=False)
+    post = visits.loc[later, ["USUBJID", "AVISITN", "ADT", *columns]]
+    post = merge_subject_arm(post, subjects, None if subject_rows is None else subject_rows[later])
     post = sort_by_patient(post, "ADT")
     # Patients numbered in that order (a new number where USUBJID changes): grouping by the
     # number gives USUBJID's groups in the same order without hashing the ids again for every
@@ -115,21 +118,60 @@ def _post_baseline_visits(visits: pd.DataFrame, subjects: pd.DataFrame, columns:
     return post
 
 
+def _dates_per_patient(patient: np.ndarray, dates: np.ndarray, rows: np.ndarray, n_patients: int,
+                       last: bool = False) -> np.ndarray:
+    """Per patient number (0 .. ``n_patients`` - 1), the first (``last``: the last) date that is
+    not NaT among ``rows`` (a mask), else NaT: ``groupby(patient).first()`` (``.last()``) of
+    those rows, for ``patient`` numbers in non-decreasing order (rows of a patient together).
+
+    Examples
+    --------
+    >>> d = np.array(["2020-01-01", "NaT", "2020-03-01", "2020-04-01"], dtype="datetime64[ns]")
+    >>> p, rows = np.array([0, 0, 0, 2]), np.array([False, True, True, True])
+    >>> _dates_per_patient(p, d, rows, 3).astype("datetime64[D]").tolist()
+    [datetime.date(2020, 3, 1), None, datetime.date(2020, 4, 1)]
+    """
+    out = np.full(n_patients, np.datetime64("NaT"), dtype=dates.dtype)
+    kept = np.flatnonzero(rows & ~np.isnat(dates))
+    owner = patient[kept]
+    edge = np.ones(len(kept), dtype=bool)  # a patient's first kept row (last: its last)
+    if last:
+        edge[:-1] = owner[1:] != owner[:-1]
+    else:
+        edge[1:] = owner[1:] != owner[:-1]
+    out[owner[edge]] = dates[kept[edge]]
+    return out
+
+
 def _durations_from_visits(post: pd.DataFrame, endpoint: str) -> pd.DataFrame:
     """:func:`derive_response_durations` from :func:`_post_baseline_visits`' table. Dropping
     the visits where the response is not evaluable keeps the sorted order (the sort is stable),
-    so one sorted table serves every endpoint."""
+    so one sorted table serves every endpoint.
+
+    The rows of a patient are together and ``PATIENT`` numbers them in order, so the per-patient
+    steps are array operations on those runs (the same values as grouping by ``PATIENT``):
+    "responded so far" is a running maximum of the last responding row, compared with the
+    patient's first row; start, loss and last date are the first or last date of each run."""
     column = DURABILITY_ENDPOINTS[endpoint]
-    post = post[post[column].notna()]
-    flag = post[column].astype(bool)
-    responded = flag.groupby(post["PATIENT"]).cummax()
-    start = post.loc[flag].groupby("PATIENT")["ADT"].first().rename("STARTDT")
-    lost = post.loc[responded & ~flag].groupby("PATIENT")["ADT"].first().rename("LOSSDT")
-    last = post.loc[responded].groupby("PATIENT")["ADT"].last().rename("LASTDT")
-    patients = post.drop_duplicates("PATIENT").set_index("PATIENT")[["USUBJID", "ARM"]]
-    out = pd.concat([start, lost, last], axis=1).loc[start.index]
-    out["ARM"] = patients["ARM"].reindex(out.index)
-    out.index = patients["USUBJID"].reindex(out.index).to_numpy()
+    evaluable = post[column].notna().to_numpy()
+    patient = post["PATIENT"].to_numpy()[evaluable] - 1  # 0, 1, ...
+    adt = post["ADT"].to_numpy()[evaluable]
+    flag = post[column].to_numpy(dtype=bool, na_value=False)[evaluable]
+    new_patient = np.ones(len(patient), dtype=bool)
+    new_patient[1:] = patient[1:] != patient[:-1]
+    first_of_run = np.flatnonzero(new_patient)[np.cumsum(new_patient) - 1]
+    last_response = np.maximum.accumulate(np.where(flag, np.arange(len(flag)), -1))
+    responded = last_response >= first_of_run  # a response at or before this visit
+    n_patients = int(post["PATIENT"].max()) if len(post) else 0
+    responders = np.unique(patient[flag])
+    out = pd.DataFrame({
+        "STARTDT": _dates_per_patient(patient, adt, flag, n_patients)[responders],
+        "LOSSDT": _dates_per_patient(patient, adt, responded & ~flag, n_patients)[responders],
+        "LASTDT": _dates_per_patient(patient, adt, responded, n_patients, last=True)[responders]})
+    # Patient k's id and arm from its first row in ``post``.
+    first_row = np.flatnonzero(np.diff(post["PATIENT"].to_numpy(), prepend=0))[responders]
+    out["ARM"] = post["ARM"].array.take(first_row)
+    out.index = post["USUBJID"].to_numpy()[first_row]
     out["CNSR"] = out["LOSSDT"].isna().astype(int)
     out["ADT"] = out["LOSSDT"].fillna(out["LASTDT"])
     out["AVAL"] = (out["ADT"] - out["STARTDT"]).dt.days / DAYS_PER_MONTH
@@ -144,7 +186,8 @@ def derive_durability(dataset, population: str = "completers") -> pd.DataFrame:
     (one row per responder and endpoint), for the patients of ``population``."""
     subjects = filter_population(dataset.subjects, population)
     derived = derive_visit_endpoints(dataset)
-    post = _post_baseline_visits(derived, subjects, list(DURABILITY_ENDPOINTS.values()))
+    post = _post_baseline_visits(derived, subjects, list(DURABILITY_ENDPOINTS.values()),
+                                 derive_visit_subject_rows(dataset))
     frames = [_durations_from_visits(post, endpoint) for endpoint in DURABILITY_ENDPOINTS]
     return pd.concat(frames, ignore_index=True)
 

@@ -33,7 +33,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from analysis.derived import derive_once_per_dataset, derive_visit_endpoints
+from analysis.derived import derive_once_per_dataset, derive_visit_endpoints, derive_visit_subject_rows
 from analysis.populations import ARMS, TIMEPOINTS, filter_population
 
 #: Binary endpoints of Table 3 -> column of the derived visits table.
@@ -75,12 +75,46 @@ def derive_efficacy_timepoints(dataset, population: str = "completers") -> pd.Da
                           how="cross")
     grid["AVISITN"] = grid["AVISITN"].astype("Int64")
     # Only the visits of the time points can match: the merge then hashes a fifth of the rows.
-    at_timepoints = derived.loc[derived["AVISITN"].isin(list(TIMEPOINTS.values())), keep]
-    out = grid.merge(at_timepoints, on=["USUBJID", "AVISITN"], how="left")
+    at = derived["AVISITN"].isin(list(TIMEPOINTS.values())).to_numpy(dtype=bool, na_value=False)
+    at_timepoints = derived.loc[at, keep]
+    rows = derive_visit_subject_rows(dataset)
+    if rows is None:
+        out = grid.merge(at_timepoints, on=["USUBJID", "AVISITN"], how="left")
+    else:
+        # Joined on one integer per (patient, visit): the patient's subjects row x the visit's
+        # place among the time points, the same pairs as (USUBJID, AVISITN) (patients unique).
+        visits = pd.Index(list(TIMEPOINTS.values()))
+        grid_key = subjects.index.to_numpy().repeat(len(visits)) * len(visits) + np.tile(np.arange(len(visits)), len(subjects))
+        visit_key = rows[at] * len(visits) + visits.get_indexer(at_timepoints["AVISITN"].to_numpy(dtype=np.int64))
+        out = grid.assign(_KEY=grid_key).merge(
+            at_timepoints.drop(columns=["USUBJID", "AVISITN"]).assign(_KEY=np.where(rows[at] >= 0, visit_key, -1)),
+            on="_KEY", how="left").drop(columns="_KEY")
     if population == "randomised":
         for col in RESPONSE_ENDPOINTS.values():
             out[col] = out[col].astype("boolean").fillna(False)
     return out
+
+
+def _arm_timepoint_groups(efficacy: pd.DataFrame) -> list[tuple[tuple, np.ndarray]]:
+    """``((ARM, TIMEPOINT), rows)`` of every group, in the order of ``groupby([ARM, TIMEPOINT],
+    sort=False)`` (rows with a missing key in no group), each group's row positions in table
+    order: the text keys are hashed once for all the endpoints summarised on them.
+
+    Examples
+    --------
+    >>> eff = pd.DataFrame({"ARM": ["MSC+IFNG", "MSC", None, "MSC", "MSC+IFNG"],
+    ...                     "TIMEPOINT": ["year3", "year1", "year1", "year3", "year3"]})
+    >>> [(key, rows.tolist()) for key, rows in _arm_timepoint_groups(eff)]
+    [(('MSC+IFNG', 'year3'), [0, 4]), (('MSC', 'year1'), [1]), (('MSC', 'year3'), [3])]
+    """
+    grouped = efficacy.groupby([efficacy["ARM"], efficacy["TIMEPOINT"]], sort=False)
+    keys = list(grouped.size().index)  # group 0, 1, ... as ngroup numbers them
+    if not keys:
+        return []
+    number = grouped.ngroup().to_numpy(dtype=float)  # NaN: a missing key
+    order = np.argsort(number, kind="stable")  # by group, table order within it; NaN last
+    bounds = np.cumsum(np.bincount(number[~np.isnan(number)].astype(np.intp), minlength=len(keys)))
+    return list(zip(keys, np.split(order[:bounds[-1]], bounds[:-1])))
 
 
 def summarise_response_rates(efficacy: pd.DataFrame) -> pd.DataFrame:
@@ -99,10 +133,11 @@ def summarise_response_rates(efficacy: pd.DataFrame) -> pd.DataFrame:
     0  4           1  25.0  43.30127
     """
     records = []
+    groups = _arm_timepoint_groups(efficacy)
     for endpoint, column in RESPONSE_ENDPOINTS.items():
         values = efficacy[column].astype("boolean")
-        for (arm, timepoint), flags in values.groupby([efficacy["ARM"], efficacy["TIMEPOINT"]], sort=False):
-            observed = flags.dropna().astype(bool)
+        for (arm, timepoint), rows in groups:
+            observed = values.iloc[rows].dropna().astype(bool)
             n, k = len(observed), int(observed.sum())
             p = k / n if n else np.nan
             records.append({"endpoint": endpoint, "arm": ARMS[arm], "timepoint": timepoint, "n": n,
@@ -123,10 +158,11 @@ def summarise_change_scores(efficacy: pd.DataFrame) -> pd.DataFrame:
     1     delta_haq_di  2 -0.25  0.353553
     """
     records = []
+    groups = _arm_timepoint_groups(efficacy)
     for endpoint, column in CHANGE_ENDPOINTS.items():
-        for (arm, timepoint), values in efficacy[column].astype(float).groupby(
-                [efficacy["ARM"], efficacy["TIMEPOINT"]], sort=False):
-            observed = values.dropna()
+        values = efficacy[column].astype(float)
+        for (arm, timepoint), rows in groups:
+            observed = values.iloc[rows].dropna()
             records.append({"endpoint": endpoint, "arm": ARMS[arm], "timepoint": timepoint,
                             "n": len(observed), "mean": observed.mean(), "sd": observed.std(ddof=1)})
     return pd.DataFrame(records)

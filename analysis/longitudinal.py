@@ -42,8 +42,15 @@ import pandas as pd
 from scipy import stats
 
 from analysis.clusters import visit_label
-from analysis.derived import derive_visit_endpoints
-from analysis.populations import ARMS, filter_population, in_patient_order, merge_subject_arm, sort_by_patient
+from analysis.derived import derive_visit_endpoints, derive_visit_subject_rows
+from analysis.populations import (
+    ARMS,
+    filter_population,
+    in_patient_order,
+    merge_subject_arm,
+    select_rows,
+    sort_by_patient,
+)
 from analysis.results import make_result
 
 #: Outcome id -> (change column of the derived visits table, readable label).
@@ -79,9 +86,14 @@ def derive_longitudinal(dataset, population: str = "randomised") -> pd.DataFrame
     subjects = filter_population(dataset.subjects, population)[["USUBJID", "ARM"]]
     derived = derive_visit_endpoints(dataset)
     columns = [column for column, _label in OUTCOMES.values()]
-    out = merge_subject_arm(derived.loc[derived["AVISITN"] > 0, ["USUBJID", "AVISITN", *columns]], subjects)
+    post = (derived["AVISITN"] > 0).to_numpy(dtype=bool, na_value=False)
+    rows = derive_visit_subject_rows(dataset)
+    out = merge_subject_arm(derived.loc[post, ["USUBJID", "AVISITN", *columns]], subjects,
+                            None if rows is None else rows[post])
     out["AVISITN"] = out["AVISITN"].astype(int)
-    return sort_by_patient(out[["USUBJID", "ARM", "AVISITN", *columns]], "AVISITN").reset_index(drop=True)
+    out = sort_by_patient(out[["USUBJID", "ARM", "AVISITN", *columns]], "AVISITN")
+    # Rows already numbered 0, 1, ... unless the sort moved them: no second copy then.
+    return out if out.index.equals(pd.RangeIndex(len(out))) else out.reset_index(drop=True)
 
 
 def filter_model_visits(frame: pd.DataFrame, column: str, min_per_arm: int = MIN_PER_ARM) -> pd.DataFrame:
@@ -96,7 +108,7 @@ def filter_model_visits(frame: pd.DataFrame, column: str, min_per_arm: int = MIN
     >>> filter_model_visits(f, "Y", min_per_arm=2).AVISITN.tolist()
     []
     """
-    observed = frame[frame[column].notna()]
+    observed = select_rows(frame, frame[column].notna())
     groups = observed.groupby(["AVISITN", "ARM"])
     # Patients per visit and arm. Rows in strict (USUBJID, AVISITN) order (derive_longitudinal's
     # table) hold a patient at most once per visit: counting rows counts patients, without
@@ -108,8 +120,8 @@ def filter_model_visits(frame: pd.DataFrame, column: str, min_per_arm: int = MIN
     per_arm = per_arm.reindex(columns=list(ARMS)).fillna(0)
     keep = per_arm.index[(per_arm >= min_per_arm).all(axis=1)]
     if len(keep) == len(per_arm) and observed["AVISITN"].notna().all():  # all kept: no second copy
-        return observed.reset_index(drop=True)
-    return observed[observed["AVISITN"].isin(keep)].reset_index(drop=True)
+        return observed
+    return select_rows(observed, observed["AVISITN"].isin(keep))
 
 
 @dataclass
@@ -292,18 +304,46 @@ def _model_matrix(data: pd.DataFrame, column: str) -> tuple[CellDesign, object]:
     from patsy import dmatrix
 
     keys = data[["ARM", "AVISITN"]]
-    cells = keys.drop_duplicates().reset_index(drop=True)
-    design = dmatrix(FORMULA.format(y=column).split("~", 1)[1], cells, return_type="dataframe")
-    # Each row's cell, numbered in order of first appearance: the order of ``cells``.
+    # Each row's cell, numbered in order of first appearance.
     rows = keys.groupby(["ARM", "AVISITN"], sort=False).ngroup().to_numpy()
+    if len(rows) and (rows >= 0).all():
+        # The cells are the first row of each number (what drop_duplicates keeps), found from
+        # the numbers instead of hashing the keys a second time.
+        cells = keys.iloc[np.unique(rows, return_index=True)[1]].reset_index(drop=True)
+    else:  # a missing key (no cell number): the cells as drop_duplicates gives them
+        cells = keys.drop_duplicates().reset_index(drop=True)
+    design = dmatrix(FORMULA.format(y=column).split("~", 1)[1], cells, return_type="dataframe")
     return CellDesign(design, rows), design.design_info
 
 
 def _has_two_patients(data: pd.DataFrame, arm: str) -> bool:
     """Whether ``arm`` has at least two distinct patients (``USUBJID``) in ``data``: some id
-    differs from the first, found without hashing every id as a distinct count would."""
-    ids = data.loc[data["ARM"] == arm, "USUBJID"].dropna().to_numpy()
-    return len(ids) > 0 and bool((ids != ids[0]).any())
+    differs from the first, found without hashing every id as a distinct count would.
+
+    The arm's rows are searched in growing prefixes (64 rows, then 64 times more each step),
+    so a table of many patients is answered from its first rows instead of a comparison of
+    every id; an arm of one patient is still compared in full.
+
+    Examples
+    --------
+    >>> f = pd.DataFrame({"USUBJID": ["a", "a", None, "b"], "ARM": ["MSC", "MSC", "MSC+IFNG", "MSC+IFNG"]})
+    >>> _has_two_patients(f, "MSC"), _has_two_patients(f, "MSC+IFNG")
+    (False, False)
+    >>> _has_two_patients(f.assign(ARM="MSC"), "MSC")
+    True
+    """
+    rows = np.flatnonzero(data["ARM"].to_numpy() == arm)
+    ids = data["USUBJID"].to_numpy()
+    first, start, stop = None, 0, 64
+    while start < len(rows):
+        chunk = ids[rows[start:stop]]
+        chunk = chunk[pd.notna(chunk)]
+        if first is None and len(chunk):
+            first = chunk[0]
+        if first is not None and bool((chunk != first).any()):
+            return True
+        start, stop = stop, stop * 64
+    return False
 
 
 def fit_change_model(frame: pd.DataFrame, outcome: str, min_per_arm: int = MIN_PER_ARM) -> ChangeModel:

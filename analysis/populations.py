@@ -11,6 +11,7 @@ Populations (paper, Methods, Statistical analysis):
 """
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from analysis.contract import ARMS as ARM_VALUES
@@ -88,7 +89,7 @@ def arm_sizes(subjects: pd.DataFrame) -> dict[str, int]:
     return {code: int(counts.get(arm, 0)) for arm, code in ARMS.items()}
 
 
-def merge_subject_arm(frame: pd.DataFrame, subjects: pd.DataFrame) -> pd.DataFrame:
+def merge_subject_arm(frame: pd.DataFrame, subjects: pd.DataFrame, subject_rows: np.ndarray | None = None) -> pd.DataFrame:
     """``frame``'s rows of the patients in ``subjects``, with their ``ARM`` appended: the result
     of ``frame.merge(subjects[["USUBJID", "ARM"]], on="USUBJID", how="inner")``.
 
@@ -96,6 +97,11 @@ def merge_subject_arm(frame: pd.DataFrame, subjects: pd.DataFrame) -> pd.DataFra
     looked up once in an index of ``subjects`` instead of hash-joining the two id columns: the
     same rows in the same order, and the same columns, at a fraction of the cost on a long
     visits table. Otherwise the merge itself runs.
+
+    ``subject_rows`` (optional) gives, for each row of ``frame``, the index label of its
+    patient's row in the subjects table that ``subjects`` was selected from (-1: none), e.g.
+    :func:`analysis.derived.derive_visit_subject_rows` for rows of the visits: the patients are
+    then found by those integers, without comparing the text ids.
 
     Examples
     --------
@@ -106,14 +112,43 @@ def merge_subject_arm(frame: pd.DataFrame, subjects: pd.DataFrame) -> pd.DataFra
     0       b        0  MSC+IFNG
     1       a        0       MSC
     2       b       12  MSC+IFNG
+    >>> merge_subject_arm(visits, subjects.iloc[[1]], subject_rows=np.array([1, 0, -1, 1]))
+      USUBJID  AVISITN       ARM
+    0       b        0  MSC+IFNG
+    1       b       12  MSC+IFNG
     """
-    patients = pd.Index(subjects["USUBJID"])
-    if not patients.is_unique or "ARM" in frame.columns:
+    if "ARM" in frame.columns:
         return frame.merge(subjects[["USUBJID", "ARM"]], on="USUBJID", how="inner")
-    position = patients.get_indexer(frame["USUBJID"])
+    if subject_rows is not None and pd.api.types.is_integer_dtype(subjects.index.dtype) and subjects.index.is_unique:
+        labels = subjects.index.to_numpy()
+        lookup = np.full(max(int(labels.max(initial=-1)), int(subject_rows.max(initial=-1))) + 1, -1, dtype=np.intp)
+        lookup[labels] = np.arange(len(labels))
+        position = np.where(subject_rows >= 0, lookup[subject_rows], -1)
+    else:
+        patients = pd.Index(subjects["USUBJID"])
+        if not patients.is_unique:
+            return frame.merge(subjects[["USUBJID", "ARM"]], on="USUBJID", how="inner")
+        position = patients.get_indexer(frame["USUBJID"])
     found = position >= 0
-    out = frame[found].reset_index(drop=True)
+    out = select_rows(frame, found)
     out["ARM"] = subjects["ARM"].array.take(position[found])
+    return out
+
+
+def select_rows(frame: pd.DataFrame, mask) -> pd.DataFrame:
+    """``frame[mask].reset_index(drop=True)`` with one copy of the rows instead of two: the
+    rows are taken once and numbered 0, 1, ... (``reset_index`` would copy them again).
+
+    Examples
+    --------
+    >>> f = pd.DataFrame({"USUBJID": ["a", "b", "c"]}, index=[5, 6, 7])
+    >>> select_rows(f, [True, False, True])
+      USUBJID
+    0       a
+    1       c
+    """
+    out = frame.take(np.flatnonzero(np.asarray(mask, dtype=bool)))
+    out.index = pd.RangeIndex(len(out))
     return out
 
 

@@ -150,7 +150,7 @@ def count_drug_free_remission(dataset) -> dict[str, int]:
     who use no drug class of the contract at years 1, 3 and 5 (sustained drug-free remission)."""
     eff = efficacy.derive_efficacy_timepoints(dataset, "completers")
     derived = derive_visit_endpoints(dataset)
-    window = derived[(derived["AVISITN"] >= 12) & (derived["AVISITN"] <= 60)]
+    window = derived.loc[(derived["AVISITN"] >= 12) & (derived["AVISITN"] <= 60), ["USUBJID", "REMISSION"]]
     # A visit without a remission assessment breaks "remission at every visit" (NA -> False).
     sustained = window["REMISSION"].fillna(False).astype(bool).groupby(window["USUBJID"]).all()
     use = medications.derive_medication_use(dataset)

@@ -177,3 +177,41 @@ def test_stacked_durations_equal_each_endpoint_derived_alone():
                        for endpoint in durability.DURABILITY_ENDPOINTS], ignore_index=True)
     assert len(stacked) > 0 and stacked["PARAMCD"].nunique() > 1
     pd.testing.assert_frame_equal(stacked, alone)
+
+
+def _durations_by_grouping(post: pd.DataFrame, endpoint: str) -> pd.DataFrame:
+    """Reference: the durations by pandas grouping on PATIENT (the formulation the run-based
+    arrays of durability._durations_from_visits replace; first/last skip NaT)."""
+    column = durability.DURABILITY_ENDPOINTS[endpoint]
+    post = post[post[column].notna()]
+    flag = post[column].astype(bool)
+    responded = flag.groupby(post["PATIENT"]).cummax()
+    start = post.loc[flag].groupby("PATIENT")["ADT"].first().rename("STARTDT")
+    lost = post.loc[responded & ~flag].groupby("PATIENT")["ADT"].first().rename("LOSSDT")
+    last = post.loc[responded].groupby("PATIENT")["ADT"].last().rename("LASTDT")
+    ids = post.drop_duplicates("PATIENT").set_index("PATIENT")["USUBJID"]
+    out = pd.concat([start, lost, last], axis=1).loc[start.index]
+    loss = out["LOSSDT"].notna()
+    return pd.DataFrame({"USUBJID": ids.reindex(out.index).to_numpy(), "STARTDT": out["STARTDT"].to_numpy(),
+                         "ADT": out["LOSSDT"].where(loss, out["LASTDT"]).to_numpy(),
+                         "CNSR": (~loss).astype(int).to_numpy()}).sort_values("USUBJID").reset_index(drop=True)
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_durations_equal_grouping_per_patient_with_gaps_and_missing_dates(seed):
+    """Test: random visit tables (responses True/False/<NA>, some dates NaT, patients outside
+    the population, patients without an evaluable visit) give exactly the durations of
+    grouping by patient."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    for i in range(40):
+        for month in range(0, 12 * int(rng.integers(1, 6)) + 1, 6):
+            date = "NaT" if rng.random() < 0.1 else str(np.datetime64("2017-01-01") + 30 * month + int(rng.integers(0, 5)))
+            rows.append((f"p{i:02d}", month, date, [True, False, None][int(rng.choice(3, p=[0.5, 0.3, 0.2]))]))
+    table = visits(rows)
+    subjects = pd.DataFrame({"USUBJID": [f"p{i:02d}" for i in range(40) if i % 7], "ARM": "MSC"})
+    post = durability._post_baseline_visits(table, subjects, ["ACR20"])
+    got = durability._durations_from_visits(post, "acr20")
+    assert len(got) > 10 and set(got["CNSR"]) == {0, 1}
+    pd.testing.assert_frame_equal(got[["USUBJID", "STARTDT", "ADT", "CNSR"]], _durations_by_grouping(post, "acr20"),
+                                  check_exact=True)

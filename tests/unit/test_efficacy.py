@@ -370,3 +370,25 @@ def test_tabulate_efficacy_marker_threshold_is_strict(monkeypatch, p, marker):
                         lambda *args: efficacy.ComparisonResult(1.0, p, "stub"))
     tidy = tabulate_efficacy(table3_frame())
     assert set(tidy.loc[tidy["endpoint"].isin(RESPONSE_ENDPOINTS), "marker"]) == {marker}
+
+
+@pytest.mark.parametrize("population", ["completers", "randomised"])
+def test_timepoints_joined_by_patient_rows_equal_the_join_on_text_ids(population):
+    """Test: derive_efficacy_timepoints joins visits by (subjects row, time point) integers when
+    the subjects are numbered 0..n-1; renumbering the subjects (which forces the join on
+    USUBJID and AVISITN) gives the same table, with visits of a patient missing from subjects."""
+
+    from analysis.contract import load_dataset
+    from analysis.derived import derivations_not_reused, derive_visit_subject_rows
+    from analysis.paths import TEST_DATASET
+
+    data = load_dataset(TEST_DATASET)
+    dropped = data.subjects["USUBJID"].iloc[0]  # its visits stay: a patient not in subjects
+    subjects = data.subjects.iloc[1:].reset_index(drop=True)
+    by_rows = SimpleNamespace(subjects=subjects, visits=data.visits)
+    by_text = SimpleNamespace(subjects=subjects.set_axis(subjects.index + 100), visits=data.visits)
+    with derivations_not_reused():
+        assert derive_visit_subject_rows(by_rows) is not None and derive_visit_subject_rows(by_text) is None
+        got = derive_efficacy_timepoints(by_rows, population)
+        pd.testing.assert_frame_equal(got, derive_efficacy_timepoints(by_text, population), check_exact=True)
+    assert len(got) > 0 and dropped not in set(got["USUBJID"])

@@ -112,6 +112,21 @@ def test_fit_refuses_an_arm_with_one_patient_seen_at_several_visits():
     assert model.data["USUBJID"].nunique() == 4  # two patients per arm: fitted
 
 
+@pytest.mark.parametrize("first_rows", [1, 63, 64, 65, 4095, 4096, 4097, 300_000])
+def test_two_patients_found_wherever_the_second_one_starts(first_rows):
+    """Test 6c: an arm whose second patient starts after ``first_rows`` rows of the first (the
+    search looks at growing prefixes: 64, 4096, ... rows), with missing ids before it."""
+    from analysis.longitudinal import _has_two_patients
+
+    ids = np.array([None] + ["p1"] * first_rows + [None, "p2"], dtype=object)
+    data = pd.DataFrame({"USUBJID": ids, "ARM": "MSC"})
+    assert _has_two_patients(data, "MSC")
+    assert not _has_two_patients(data.iloc[:-1], "MSC")  # only p1 (and missing ids)
+    assert not _has_two_patients(data, "MSC+IFNG")  # no row of that arm
+    other_arm = data.assign(ARM=["MSC"] * (len(data) - 1) + ["MSC+IFNG"])
+    assert not _has_two_patients(other_arm, "MSC")  # p2 is in the other arm
+
+
 def test_fit_summary_reports_convergence_and_size():
     """Test 7: one row per outcome with patients, observations and the converged flag."""
     data = balanced()

@@ -14,6 +14,7 @@ from analysis.populations import (
     compute_duration_years,
     filter_population,
     merge_subject_arm,
+    select_rows,
     sort_by_patient,
 )
 
@@ -155,3 +156,49 @@ def test_sort_by_patient_equals_a_stable_sort(order):
     result = sort_by_patient(frame, "ADT")
     pd.testing.assert_frame_equal(result, expected)
     assert (result is frame) == (order == "stored")
+
+
+@pytest.mark.parametrize("mask", [[True, False, True, True], [False] * 4, [True] * 4])
+def test_select_rows_equals_boolean_selection_then_reset_index(mask):
+    """Test: select_rows(frame, mask) is frame[mask].reset_index(drop=True) (values, dtypes,
+    index 0..n-1), on a frame of mixed dtypes whose index is not 0..n-1."""
+    frame = pd.DataFrame({"USUBJID": ["a", "b", "c", "d"], "AVISITN": pd.array([0, 12, None, 24], dtype="Int64"),
+                          "Y": [1.5, np.nan, 2.0, 3.0], "ADT": pd.to_datetime(["2020-01-01", None, "2020-02-01", "2020-03-01"])},
+                         index=[10, 3, 7, 1])
+    got = select_rows(frame, pd.Series(mask, index=frame.index))
+    pd.testing.assert_frame_equal(got, frame[pd.Series(mask, index=frame.index)].reset_index(drop=True))
+    assert isinstance(got.index, pd.RangeIndex)
+
+
+def test_merge_by_subject_rows_equals_merge_by_text_ids():
+    """Test: merge_subject_arm with each visit's subject row (derive_visit_subject_rows) gives
+    the rows, order and columns of the text-id look-up, for every population, including a
+    visit whose patient is not in subjects and rows taken out of order."""
+    from types import SimpleNamespace
+
+    from analysis.derived import derive_visit_subject_rows
+
+    visits = pd.DataFrame({"USUBJID": ["p3", "p1", "p9", "p2", "p1", "p4", "p3"], "AVISITN": [0, 0, 0, 0, 12, 0, 12]})
+    dataset = SimpleNamespace(subjects=subjects(), visits=visits)
+    rows = derive_visit_subject_rows(dataset)
+    assert rows.tolist() == [2, 0, -1, 1, 0, 3, 2]
+    order = np.array([6, 4, 2, 0, 1, 3, 5])
+    for population in ("safety", "completers", "randomised"):
+        chosen = filter_population(dataset.subjects, population)
+        by_text = merge_subject_arm(visits.iloc[order], chosen)
+        pd.testing.assert_frame_equal(merge_subject_arm(visits.iloc[order], chosen, rows[order]), by_text)
+        assert len(by_text) > 0
+
+
+def test_subject_rows_are_not_used_when_subjects_are_not_numbered_or_not_unique():
+    """Test: derive_visit_subject_rows gives None (the text ids are matched instead) when the
+    subjects table is not numbered 0, 1, ... or lists a patient twice."""
+    from types import SimpleNamespace
+
+    from analysis.derived import derive_visit_subject_rows
+
+    visits = pd.DataFrame({"USUBJID": ["p1", "p2"]})
+    renumbered = subjects().set_axis([5, 6, 7, 8])
+    doubled = pd.concat([subjects(), subjects().iloc[[0]]], ignore_index=True)
+    assert derive_visit_subject_rows(SimpleNamespace(subjects=renumbered, visits=visits)) is None
+    assert derive_visit_subject_rows(SimpleNamespace(subjects=doubled, visits=visits)) is None
