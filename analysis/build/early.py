@@ -76,9 +76,10 @@ class Input:
 @dataclass
 class EarlyStart:
     """What :func:`start_workers_early` did: the workers it started (``None``: no run can be
-    stale) and the runs it guessed may be stale."""
+    stale), the run plan it decided for (resolved) and the runs it guessed may be stale."""
 
     workers: Workers | None
+    runplan: Path | None = None
     maybe_stale: list[str] = field(default_factory=list)
 
 
@@ -170,11 +171,12 @@ def start_workers_early(runplan: Path, data_dir=None, workers: int | None = None
     start none when no run may be stale (nothing changed, a prose edit, a verbatim term edited).
     The workers are handed to :func:`analysis.build.prepare_book`, and shut down at exit however
     the build ends."""
+    runplan = Path(runplan).resolve()
     stale = stale_runs(paths.dataset_dir(data_dir), inputs_path)
     notebooks = plan_notebooks(runplan) if stale is None else sorted(set(stale.values()))
     if not notebooks:
-        return EarlyStart(None)
+        return EarlyStart(None, runplan)
     count = min(workers or default_workers(), len(notebooks) if stale is None else len(stale))
     started = Workers(count, preload=preload_code([n for n in notebooks if n.is_file()]))
     atexit.register(started.close)  # however the build ends, its kernels are shut down before it exits
-    return EarlyStart(started, sorted(stale) if stale is not None else [])
+    return EarlyStart(started, runplan, sorted(stale) if stale is not None else [])

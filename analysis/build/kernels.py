@@ -15,8 +15,9 @@ new kernel, as papermill does by default (to rule the reuse out when hunting a p
 A kernel can be *warmed* before its first run (:meth:`WorkerKernel.warm`): started, made to
 import what the notebooks import, and only then snapshotted. The book build does this from its
 first moment, while it imports the analysis and validates the dataset (:class:`Workers`,
-started by :mod:`analysis.build.early`), so that a run's first cell does not wait for the imports. A warmed kernel is in the state a reused kernel is in before its
-second run: what the tests above show to make no difference to any output.
+started by :mod:`analysis.build.early`), so that a run's first cell does not wait for the
+imports. A warmed kernel is in the state a reused kernel is in before its second run: what the
+tests above show to make no difference to any output.
 
 The kernels are driven through papermill's own engine: :func:`papermill.execute_notebook`
 passes ``km`` down to nbclient, which then uses that kernel and leaves it running.

@@ -27,5 +27,4 @@ RUNPLAN = "runplan.yml"
 
 def setup(app: Sphinx) -> dict:
     app.reproduce_early = early.start_workers_early(Path(app.srcdir) / RUNPLAN)
-    app.reproduce_early_runplan = (Path(app.srcdir) / RUNPLAN).resolve()
     return {"version": "1", "parallel_read_safe": True, "parallel_write_safe": True}

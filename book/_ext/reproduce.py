@@ -232,7 +232,7 @@ def on_config_inited(app: Sphinx, config) -> None:
     ``earlystart``, for the default run plan, else now (:func:`build.start_workers_early`)."""
     runplan = Path(app.srcdir) / config.reproduce_runplan
     early = getattr(app, "reproduce_early", None)
-    if early is None or getattr(app, "reproduce_early_runplan", None) != runplan.resolve():
+    if early is None or early.runplan != runplan.resolve():
         if early is not None and early.workers is not None:
             early.workers.close(wait=False)  # warmed for another run plan
         app.reproduce_early = build.start_workers_early(runplan)
