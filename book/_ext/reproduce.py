@@ -4,9 +4,12 @@ Registered in ``_config.yml`` (``sphinx.local_extensions``). The work is done by
 :mod:`analysis.build`; this file only connects it to Sphinx:
 
 * ``config-inited``: validate and describe the dataset (an invalid dataset stops the build
-  here, before any notebook runs); put the dataset notice in the theme's announcement
-  banner, so every page shows it. The notebook kernels are already warming by then if a run
+  here, before any notebook runs). The notebook kernels are already warming by then if a run
   may be stale: the first extension, ``earlystart``, started them (:mod:`analysis.build.early`).
+* the dataset notice, in the theme's announcement banner of every page: given to each page
+  Sphinx writes (``html-page-context``) and, once the build has succeeded, replaced in the
+  pages it did not write again (:func:`update_notices`). It is not a theme option, whose change
+  would make Sphinx write every page after any dataset edit.
 * ``builder-inited``: execute the stale runs of ``book/runplan.yml`` and publish the
   executed notebooks and the merged results registry (:func:`analysis.build.prepare_book`).
 * roles, resolved while the pages are read:
@@ -242,13 +245,13 @@ def on_config_inited(app: Sphinx, config) -> None:
         # Kernels warming meanwhile are shut down at exit (start_workers_early registers it).
         raise ReproduceError(str(err)) from None
     app.reproduce_dataset = dataset
-    options = dict(config.html_theme_options or {})
-    options["announcement"] = build.announcement_html(dataset)
-    config.html_theme_options = options
+    # Not a theme option: a changed option makes Sphinx write every page again (the notice is
+    # given to each page it writes, and replaced in the others once the build succeeds).
+    app.reproduce_notice = build.announcement_html(dataset)
     # The PDF has no banner: the same words, as LaTeX, become the macro \datasetnotice, which
     # its title page prints (the LaTeX preamble in _config.yml).
     texescape.init()
-    words = html.unescape(re.sub(r"<[^>]+>", "", options["announcement"]))
+    words = html.unescape(re.sub(r"<[^>]+>", "", app.reproduce_notice))
     notice = texescape.escape(words, config.latex_engine)
     latex = dict(config.latex_elements or {})
     latex["preamble"] = latex.get("preamble", "") + "\n\\newcommand{\\datasetnotice}{" + notice + "}\n"
@@ -276,10 +279,75 @@ def on_builder_inited(app: Sphinx) -> None:
     app.reproduce_undetermined = ensemble_marks.marks_for_dataset(app.reproduce_dataset.synthetic)
 
 
+def on_html_page_context(app: Sphinx, pagename, templatename, context, doctree) -> None:
+    """The dataset notice of a page Sphinx writes: the theme's announcement banner."""
+    context["theme_announcement"] = app.reproduce_notice
+
+
+#: Where the theme prints the announcement (pydata-sphinx-theme, sections/announcement.html).
+NOTICE_OPENING = '<div class="bd-header-announcement__content">'
+
+
+def replace_notice(page: str, notice: str) -> str:
+    """``page`` (the HTML of a written page) with ``notice`` as its announcement banner's content.
+
+    Raises ValueError unless the page holds exactly one banner; ``notice`` must hold no
+    ``<div``, as the banner's content ends at the first ``</div>``.
+
+    Examples
+    --------
+    >>> old = '<body><div class="bd-header-announcement__content">Built from <code>a</code>.</div><p>x</p>'
+    >>> replace_notice(old, "Built from <code>b</code>.")
+    '<body><div class="bd-header-announcement__content">Built from <code>b</code>.</div><p>x</p>'
+    >>> replace_notice("<body><p>x</p>", "Built from <code>b</code>.")
+    Traceback (most recent call last):
+    ValueError: 0 announcement banners in the page instead of one
+    """
+    if "<div" in notice:
+        raise ValueError("a dataset notice holding a <div> cannot be replaced in place")
+    banners = list(re.finditer(re.escape(NOTICE_OPENING) + r"(.*?)</div>", page, re.S))
+    if len(banners) != 1:
+        raise ValueError(f"{len(banners)} announcement banners in the page instead of one")
+    start, end = banners[0].span(1)
+    return page[:start] + notice + page[end:]
+
+
+def update_notices(app: Sphinx) -> list[str]:
+    """Give every page of the HTML output this build's dataset notice; return the pages changed.
+
+    A dataset edit changes the notice (its version) but usually not the content of most pages.
+    Sphinx writes the pages whose content changed (:func:`on_html_page_context` gives them the
+    notice); in the others only the banner's content differs from what Sphinx would write, and
+    it is replaced here, once every page is written. A page the notice cannot be placed in
+    stops the build with its path."""
+    changed = []
+    for docname in sorted(app.env.found_docs):
+        path = Path(app.builder.get_outfilename(docname))
+        if not path.is_file():
+            continue
+        page = path.read_text(encoding="utf-8")
+        try:
+            updated = replace_notice(page, app.reproduce_notice)
+        except ValueError as err:
+            raise ReproduceError(f"{path}: {err}; remove {app.outdir} and build again") from None
+        if updated != page:
+            partial = path.with_name(path.name + ".partial")
+            partial.write_text(updated, encoding="utf-8")
+            os.replace(partial, path)
+            changed.append(docname)
+    return changed
+
+
 def on_build_finished(app: Sphinx, exception) -> None:
-    lock = getattr(app, "reproduce_lock", None)
-    if lock is not None:
-        lock.release()
+    try:
+        if exception is None and app.builder.name in ("html", "dirhtml"):
+            changed = update_notices(app)
+            if changed:
+                logger.info(f"[reproduce] dataset notice updated in {len(changed)} page(s) not written again")
+    finally:
+        lock = getattr(app, "reproduce_lock", None)
+        if lock is not None:
+            lock.release()
 
 
 def on_env_purge_doc(app, env, docname) -> None:
@@ -399,11 +467,14 @@ class StandardDomainNumberingFromTargets(StandardDomain):
 def setup(app: Sphinx) -> dict:
     app.add_config_value("reproduce_runplan", "runplan.yml", "env")
     app.add_config_value("reproduce_code_digest", "", "env")  # set when the configuration is read
+    # How the dataset notice reaches the pages (update_notices): a new value writes every page.
+    app.add_config_value("reproduce_notice_format", "1", "html")
     app.add_domain(StandardDomainNumberingFromTargets, override=True)
     app.connect("doctree-read", on_doctree_read, priority=900)
     app.connect("config-inited", on_config_inited)
     app.connect("builder-inited", on_builder_inited)
     app.connect("build-finished", on_build_finished)
+    app.connect("html-page-context", on_html_page_context)
     app.connect("env-purge-doc", on_env_purge_doc)
     app.connect("env-merge-info", on_env_merge_info)
     app.connect("env-get-outdated", on_env_get_outdated)

@@ -230,6 +230,39 @@ def test_a_dataset_edit_rereads_only_the_pages_whose_numbers_change(built, tmp_p
     assert "[reproduce] re-reading 1 page(s) whose printed values changed: intro (dataset_version)" in result.output
 
 
+def written_pages(output: str) -> list[str]:
+    """Docnames Sphinx reports writing (``writing output... [ 50%] intro``)."""
+    return sorted(set(re.findall(r"writing output\.\.\. \[\s*\d+%\] (\S+)", re.sub(r"\x1b\[[0-9;]*m", "", output))))
+
+
+def test_a_dataset_edit_writes_only_changed_pages_and_equals_a_fresh_build(built, tmp_path):
+    """Test 10d: a drug name edited (a new dataset version, no run executes): Sphinx writes only
+    the pages re-read (the title page prints the version; the appendix its cache keys); in every
+    other page the banner alone is brought up to date, so every page names the new version, and
+    each page is byte for byte what a build with no HTML and no environment writes."""
+    root = settled_copy(built, tmp_path / "repo")
+    meds = root / MINIMAL / "medications.csv"
+    meds.write_text(meds.read_text().replace("Methotrexate", "Methotrexate sodium", 1))
+    result = run_build(root, MINIMAL)
+    assert result.returncode == 0 and result.executed() == [], result.output[-3000:]
+    docnames = toc_docnames(root)
+    assert written_pages(result.output) == ["generated/reproducibility", "intro"]
+    assert f"dataset notice updated in {len(docnames) - 2} page(s) not written again" in result.output
+    version = runner.inspect_dataset(root / MINIMAL).fingerprint
+    for docname in docnames:
+        assert f"(version {version})" in result.page(docname), docname
+    fresh = copy_built(result, tmp_path / "fresh")
+    shutil.rmtree(fresh / "_build" / "html")
+    shutil.rmtree(fresh / "_build" / ".doctrees")
+    again = run_build(fresh, MINIMAL)
+    assert again.returncode == 0 and again.executed() == [], again.output[-3000:]
+    # A page written when myst-nb's stylesheet is already in _static links it with Sphinx's
+    # checksum (?v=...); a first build writes the pages before the file: the one difference.
+    unversioned = re.compile(r'(_static/mystnb\.[0-9a-f]+\.css)\?v=[0-9a-f]+"')
+    for docname in docnames:
+        assert unversioned.sub(r'\1"', result.page(docname)) == unversioned.sub(r'\1"', again.page(docname)), docname
+
+
 def test_a_changed_value_rereads_the_pages_that_print_it(built, tmp_path):
     """Test 10c: marking one adverse event serious changes Table 2's numbers; the title page,
     whose source did not change, is re-read because it prints them; the study page, which prints
