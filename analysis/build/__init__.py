@@ -88,6 +88,7 @@ if TYPE_CHECKING:
         render_reproducibility_page,
     )
     from analysis.build.book import (  # noqa: F401
+        IMPORT_MEMO,
         BookState,
         prepare_book,
     )

@@ -58,7 +58,7 @@ if str(ROOT) not in sys.path:  # the repository's `analysis` package, whatever t
     sys.path.insert(0, str(ROOT))
 
 from analysis import build  # noqa: E402
-from analysis.codegraph import digest_files  # noqa: E402
+from analysis.codegraph import digest_files, load_import_memo  # noqa: E402
 from analysis.ensemble import marks as ensemble_marks  # noqa: E402
 
 logger = logging.getLogger(__name__)
@@ -258,7 +258,9 @@ def on_config_inited(app: Sphinx, config) -> None:
     config.latex_elements = latex
     # The code that renders the pages (these extensions and the analysis modules they reach):
     # a change reads every page again (the value rebuilds the environment), which Sphinx's
-    # incremental build would not do for a change of extension code.
+    # incremental build would not do for a change of extension code. The imports of unchanged
+    # sources are those earlier builds found (saved by prepare_book, these included): not parsed.
+    load_import_memo(build.IMPORT_MEMO)
     config.reproduce_code_digest = digest_files(build.extension_closure(Path(__file__).parent))
     logger.info(f"[reproduce] dataset valid: {dataset.label}")
 
