@@ -45,8 +45,9 @@ def get_updated_docs(collector: TocTreeCollector, app: Sphinx, env: BuildEnviron
     :func:`note_purged`), or read only pages whose numbered nodes did not change
     (:func:`numbering_kept`): section numbers, which need no doctree, are assigned again."""
     sections = collector.assign_section_numbers(env)
-    app.incremental_renumbered = getattr(app, "incremental_pages_touched", True) and not (
-        not sections and numbering_kept(app, env))
+    touched = getattr(app, "incremental_pages_touched", True)
+    # numbering_kept restores the numbers of the pages read, so it is asked only when it decides
+    app.incremental_renumbered = touched and (bool(sections) or not numbering_kept(app, env))
     if app.incremental_renumbered:
         return sections + renumber_keeping_doctrees(collector, app, env)
     return sections
