@@ -141,17 +141,13 @@ def note_purged(app: Sphinx, env: BuildEnvironment, docname: str) -> None:
 def note_signature(app: Sphinx, doctree: nodes.document) -> None:
     """``doctree-read`` (after the other handlers): the numbering signature of the page read."""
     env = app.env
-    if not hasattr(env, "incremental_numbering"):
-        env.incremental_numbering = {}
-    env.incremental_numbering[env.docname] = numbering_signature(env, doctree)
+    env.__dict__.setdefault("incremental_numbering", {})[env.docname] = numbering_signature(env, doctree)
 
 
 def merge_signatures(app: Sphinx, env: BuildEnvironment, docnames: set[str], other: BuildEnvironment) -> None:
     """``env-merge-info``: the signatures of pages read by a parallel reader."""
-    if not hasattr(env, "incremental_numbering"):
-        env.incremental_numbering = {}
-    env.incremental_numbering.update({doc: signature for doc, signature in getattr(other, "incremental_numbering", {}).items()
-                                      if doc in docnames})
+    env.__dict__.setdefault("incremental_numbering", {}).update(
+        {doc: signature for doc, signature in getattr(other, "incremental_numbering", {}).items() if doc in docnames})
 
 
 def on_build_finished(app: Sphinx, exception) -> None:

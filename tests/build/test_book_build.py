@@ -201,9 +201,14 @@ def settled_copy(built, target):
     return root
 
 
+def reported_pages(output: str, step: str) -> list[str]:
+    """Docnames of Sphinx's progress lines for ``step`` (``reading sources... [ 50%] intro``)."""
+    return sorted(set(re.findall(re.escape(step) + r"\.\.\. \[\s*\d+%\] (\S+)", re.sub(r"\x1b\[[0-9;]*m", "", output))))
+
+
 def reread_pages(output: str) -> list[str]:
     """Docnames Sphinx reports reading (``reading sources... [ 50%] generated/medications``)."""
-    return sorted(set(re.findall(r"reading sources\.\.\. \[\s*\d+%\] (\S+)", re.sub(r"\x1b\[[0-9;]*m", "", output))))
+    return reported_pages(output, "reading sources")
 
 
 def test_a_dataset_edit_rereads_only_the_pages_whose_numbers_change(built, tmp_path):
@@ -230,11 +235,6 @@ def test_a_dataset_edit_rereads_only_the_pages_whose_numbers_change(built, tmp_p
     assert "[reproduce] re-reading 1 page(s) whose printed values changed: intro (dataset_version)" in result.output
 
 
-def written_pages(output: str) -> list[str]:
-    """Docnames Sphinx reports writing (``writing output... [ 50%] intro``)."""
-    return sorted(set(re.findall(r"writing output\.\.\. \[\s*\d+%\] (\S+)", re.sub(r"\x1b\[[0-9;]*m", "", output))))
-
-
 def test_a_dataset_edit_writes_only_changed_pages_and_equals_a_fresh_build(built, tmp_path):
     """Test 10d: a drug name edited (a new dataset version, no run executes): Sphinx writes only
     the pages re-read (the title page prints the version; the appendix its cache keys); in every
@@ -246,7 +246,7 @@ def test_a_dataset_edit_writes_only_changed_pages_and_equals_a_fresh_build(built
     result = run_build(root, MINIMAL)
     assert result.returncode == 0 and result.executed() == [], result.output[-3000:]
     docnames = toc_docnames(root)
-    assert written_pages(result.output) == ["generated/reproducibility", "intro"]
+    assert reported_pages(result.output, "writing output") == ["generated/reproducibility", "intro"]
     assert f"dataset notice updated in {len(docnames) - 2} page(s) not written again" in result.output
     version = runner.inspect_dataset(root / MINIMAL).fingerprint
     for docname in docnames:
