@@ -127,3 +127,26 @@ def test_invalid_dataset_same_report(tmp_path, monkeypatch):
         reports.append(str(err.value))
     assert reports[0] == reports[1]
     assert "visits.csv: column ESR, line 3: must be a number (got 'fast')" in reports[0]
+
+
+# Test 6: pyarrow reads a copy of the file in memory Arrow owns, never a Python object.
+# Its reader's worker threads may release their input after read_csv has returned; a
+# Python input is released under the GIL, which aborts or hangs a process that is exiting
+# by then (seen in CI: `python -m analysis verify` of an invalid dataset, status -6).
+def test_pyarrow_reads_memory_arrow_owns(monkeypatch):
+    import pyarrow as pa
+    from pyarrow import csv as pa_csv
+
+    copies, inputs = [], []
+    copy, read_csv = dataset_io._arrow_owned_copy, pa_csv.read_csv
+    monkeypatch.setattr(dataset_io, "_arrow_owned_copy", lambda raw: copies.append(copy(raw)) or copies[-1])
+    monkeypatch.setattr(pa_csv, "read_csv", lambda source, **options: inputs.append(source) or read_csv(source, **options))
+    content = PLAIN["quoted cells"]
+    header = content.split(b"\n", 1)[0].decode().split(",")
+    frame = dataset_io._read_csv_coded(content, header, np.zeros(3, dtype=bool))
+    assert frame is not None and len(copies) == len(inputs) == 1
+    source, buffer = inputs[0], copies[0]
+    assert isinstance(source, pa.BufferReader)
+    source.seek(0)
+    assert source.read_buffer().address == buffer.address  # reads the copy, not a view of `content`
+    assert buffer.to_pybytes() == content and buffer.address != pa.py_buffer(content).address
