@@ -1,6 +1,8 @@
 """Helpers of the ensemble tests: run the command line, compare outputs."""
 from __future__ import annotations
 
+import os
+import platform
 import subprocess
 import sys
 from pathlib import Path
@@ -34,3 +36,21 @@ def assert_rows_equal_committed(out: Path, committed: Path = paths.ENSEMBLE) -> 
     pd.testing.assert_frame_equal(mine_index, theirs_index)
     assert np.array_equal(mine["value"].isna(), theirs["value"].isna())
     return len(mine)
+
+
+def differing_values_message(keys: list[str], what: str) -> str:
+    """Why ``keys`` of ``what`` may differ from the committed ensemble when the digests match.
+
+    The mixed-model (longitudinal) values depend on the OpenBLAS kernel the CPU gets: seen
+    here, committed values from one machine and values computed on an AMD EPYC with
+    ``OPENBLAS_CORETYPE=Haswell`` differed by up to 6.5e-5 (relative), longitudinal keys only.
+    """
+    artefacts = sorted({key.split(".")[0] for key in keys})
+    cpuinfo = Path("/proc/cpuinfo")
+    models = [line.split(":", 1)[1].strip() for line in (cpuinfo.read_text().splitlines() if cpuinfo.exists() else [])
+              if line.startswith("model name")]
+    cpu = models[0] if models else platform.processor()
+    return (f"{len(keys)} value(s) of {what} differ from the committed ensemble, in {', '.join(artefacts)} "
+            f"(first: {', '.join(keys[:3])}). If no code changed and only longitudinal (mixed-model) values "
+            f"differ, this machine's BLAS kernel is not the one that generated the ensemble (here: {cpu}, "
+            f"OPENBLAS_CORETYPE={os.environ.get('OPENBLAS_CORETYPE', 'unset')}): run `make ensemble` on it.")

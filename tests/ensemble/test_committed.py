@@ -13,7 +13,7 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
-from ensemble_support import run_cli
+from ensemble_support import differing_values_message, run_cli
 
 from analysis import paths
 from analysis.ensemble.digest import compute_digests, stale_reasons
@@ -57,9 +57,9 @@ def test_4_reconstruction_0_regenerated_here_equals_the_committed_rows():
     committed = read_values(paths.ENSEMBLE)
     committed = committed[committed["reconstruction"] == 0].set_index("key")["value"]
     assert record["status"] == "ok" and set(record["values"]) == set(committed.index)
-    for key, value in record["values"].items():
-        other = committed[key]
-        assert (math.isnan(value) and math.isnan(other)) or value == other, key
+    differing = [key for key, value in record["values"].items()
+                 if not ((math.isnan(value) and math.isnan(committed[key])) or value == committed[key])]
+    assert differing == [], differing_values_message(differing, "reconstruction 0")
 
 
 def test_5_summary_is_recomputed_from_the_stored_values():
